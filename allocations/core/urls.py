@@ -1,0 +1,13 @@
+from django.urls import path
+
+from allocations.core import views
+
+app_name = "core"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("me/permissions/", views.my_permissions, name="permissions"),
+    path("staff/mailbox/", views.mailbox, name="mailbox"),
+    path("staff/mailbox/<int:pk>/", views.mailbox_message, name="mailbox_message"),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,0 +1,63 @@
+"""Landing page, dashboard, 'what may I do', development mailbox, health check."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from allocations.core import selectors
+from allocations.core.models import MailboxMessage
+from allocations.core.permissions import (
+    Capability,
+    ROLE_CAPABILITIES,
+    capability_required,
+    capabilities_of,
+    roles_of,
+)
+from allocations.accounts.models import Role
+
+
+def home(request):
+    return render(request, "core/home.html", {"calls": selectors.open_calls(now=timezone.now())})
+
+
+@login_required
+def dashboard(request):
+    return render(request, "core/dashboard.html", selectors.dashboard_for(user=request.user))
+
+
+@login_required
+def my_permissions(request):
+    mine = capabilities_of(request.user)
+    user_roles = roles_of(request.user)
+    table = [
+        {
+            "role": label,
+            "held": value in user_roles,
+            "capabilities": [Capability(c).label for c in sorted(ROLE_CAPABILITIES[value])],
+        }
+        for value, label in Role.choices
+    ]
+    return render(
+        request,
+        "core/permissions.html",
+        {
+            "my_capabilities": [Capability(c).label for c in sorted(mine)],
+            "role_table": table,
+        },
+    )
+
+
+@capability_required(Capability.READ_MAILBOX)
+def mailbox(request):
+    return render(request, "core/mailbox.html", {"messages_list": selectors.mailbox_messages()})
+
+
+@capability_required(Capability.READ_MAILBOX)
+def mailbox_message(request, pk: int):
+    message = get_object_or_404(MailboxMessage, pk=pk)
+    return render(request, "core/mailbox_message.html", {"message": message})
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,10 @@
+"""Routes of every domain area, each in its own namespace."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("allocations.core.urls")),
+    path("", include("allocations.accounts.urls")),
+    path("", include("allocations.calls.urls")),
+    path("", include("allocations.applications.urls")),
+]

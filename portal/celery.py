@@ -1,0 +1,39 @@
+"""The Celery application: broker and routes from settings, periodic jobs declared here."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(
+    [
+        "allocations.core",
+        "allocations.accounts",
+        "allocations.applications",
+    ]
+)
+
+# Queues by kind of work, so a slow PDF run never delays an e-mail or a scheduler push.
+app.conf.task_routes = {
+    "allocations.core.tasks.*": {"queue": "mail"},
+    "allocations.accounts.tasks.*": {"queue": "default"},
+    "allocations.applications.tasks.*": {"queue": "mail"},
+    "allocations.scheduler.tasks.*": {"queue": "scheduler"},
+    "allocations.billing.tasks.*": {"queue": "documents"},
+}
+app.conf.task_default_queue = "default"
+
+app.conf.beat_schedule = {
+    "expire-invitations": {
+        "task": "allocations.accounts.tasks.expire_invitations",
+        "schedule": crontab(minute=15),
+    },
+    "close-ended-calls": {
+        "task": "allocations.calls.tasks.report_closing_calls",
+        "schedule": crontab(hour=6, minute=0),
+    },
+}
