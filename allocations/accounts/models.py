@@ -3,6 +3,7 @@
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
@@ -44,6 +45,11 @@ class User(AbstractUser):
     # The Linux/Slurm login this person uses on the cluster (validated in the scheduler issue).
     cluster_username = models.CharField(
         _("cluster username"), max_length=32, blank=True, null=True, unique=True
+    )
+
+    # Language for e-mails and letters; set from the interface language at sign-up.
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
 
     USERNAME_FIELD = "email"
