@@ -6,3 +6,6 @@ class AllocationsConfig(AppConfig):
     name = "allocations"
     verbose_name = _("Compute allocations")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from allocations.core import checks  # noqa: F401  (registers the deploy checks)

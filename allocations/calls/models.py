@@ -50,6 +50,15 @@ class Track(models.TextChoices):
     PUBLIC_SECTOR = "public_sector", _("Public sector")
 
 
+class CallState(models.TextChoices):
+    """Where a call stands at a given moment; derived from its fields, never stored."""
+
+    DRAFT = "draft", _("Draft (unpublished)")
+    SCHEDULED = "scheduled", _("Scheduled")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
 class Call(models.Model):
     """A call for proposals on one track, with a window (or continuous intake)."""
 
@@ -105,6 +114,15 @@ class Call(models.Model):
     @property
     def is_open(self) -> bool:
         return self.is_open_at(timezone.now())
+
+    def state_at(self, now) -> CallState:
+        if not self.is_published:
+            return CallState.DRAFT
+        if now < self.opens_at:
+            return CallState.SCHEDULED
+        if self.is_open_at(now):
+            return CallState.OPEN
+        return CallState.CLOSED
 
 
 class CallResource(models.Model):

@@ -1,0 +1,226 @@
+"""Demo data for `make run`: staff of every role, applicants, an H200 resource, two calls
+and applications in several states. Idempotent: a second run changes nothing.
+
+Demo staff are enrolled in TOTP with one shared, printed secret so a newcomer can sign in;
+`python manage.py totp_code` prints the current code.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.db import transaction
+from django.utils import timezone
+
+from allocations.accounts.models import (
+    STAFF_ROLES,
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrganisationCategory,
+    Role,
+    RoleGrant,
+    User,
+)
+from allocations.applications.models import (
+    Application,
+    ApplicationState,
+    Project,
+    ProjectMember,
+    ResourceRequest,
+    TeamRole,
+)
+from allocations.calls.models import Call, CallResource, Resource, RubricCriterion, Track
+from allocations.core import audit
+
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: str
+    needs_totp: bool
+
+
+STAFF = [
+    ("admin@demo.kz", "Aigerim Admin", Role.ADMIN),
+    ("manager@demo.kz", "Marat Call-Manager", Role.CALL_MANAGER),
+    ("assessor@demo.kz", "Timur Assessor", Role.TECHNICAL_ASSESSOR),
+    ("finance@demo.kz", "Dana Finance", Role.FINANCE),
+    ("imports@demo.kz", "Yerlan Import-Desk", Role.IMPORT_DESK),
+    ("reviewer1@demo.kz", "Prof. Saule Reviewer", Role.REVIEWER),
+    ("reviewer2@demo.kz", "Dr. Arman Reviewer", Role.REVIEWER),
+]
+APPLICANTS = [
+    ("founder@startup.demo.kz", "Alia Founder"),
+    ("researcher@university.demo.kz", "Nurlan Researcher"),
+    ("engineer@company.demo.kz", "Olga Engineer"),
+]
+
+
+def _user(email: str, name: str) -> User:
+    user, created = User.objects.get_or_create(email=email, defaults={"full_name": name})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def _staff(email: str, name: str, role: str) -> User:
+    user = _user(email, name)
+    RoleGrant.objects.get_or_create(user=user, role=role)
+    if role == Role.ADMIN:
+        User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+    if role in STAFF_ROLES and not Authenticator.objects.filter(
+        user=user, type=Authenticator.Type.TOTP
+    ).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
+    return user
+
+
+def _organisation(owner: User, **fields) -> Organisation:
+    org, _ = Organisation.objects.get_or_create(
+        legal_name=fields.pop("legal_name"), defaults={**fields, "created_by": owner}
+    )
+    Membership.objects.get_or_create(
+        organisation=org, user=owner, defaults={"role": MembershipRole.OWNER}
+    )
+    return org
+
+
+def _project(pi: User, org: Organisation, title: str, field: str, abstract: str) -> Project:
+    project, _ = Project.objects.get_or_create(
+        title=title,
+        organisation=org,
+        defaults={"pi": pi, "field_of_science": field, "abstract": abstract},
+    )
+    ProjectMember.objects.get_or_create(project=project, user=pi, defaults={"role": TeamRole.PI})
+    return project
+
+
+def _application(project, call, resource, hours, state, now, actor) -> Application:
+    existing = Application.objects.filter(project=project, call=call).first()
+    if existing:
+        return existing
+    application = Application.objects.create(
+        project=project,
+        call=call,
+        created_by=actor,
+        start_date=(now + timedelta(days=45)).date(),
+        duration_months=6,
+        justification=(
+            "We train and evaluate language models for Kazakh and Russian. "
+            "The request covers pre-training on 8 nodes and ablation runs."
+        ),
+        software_and_data="PyTorch 2, Megatron-LM, 3 TB of curated text; checkpoints on Lustre.",
+    )
+    ResourceRequest.objects.create(application=application, resource=resource, gpu_hours=hours)
+    audit.record(actor=actor, verb="application.created", target=application, to_state="draft")
+    if state != ApplicationState.DRAFT:
+        Application.objects.filter(pk=application.pk).update(
+            state=ApplicationState.SUBMITTED, submitted_at=now - timedelta(days=3)
+        )
+        audit.record(
+            actor=actor, verb="application.submitted", target=application,
+            from_state="draft", to_state="submitted",
+        )
+    if state == ApplicationState.WITHDRAWN:
+        Application.objects.filter(pk=application.pk).update(state=state)
+        audit.record(
+            actor=actor, verb="application.withdrawn", target=application,
+            from_state="submitted", to_state="withdrawn",
+            data={"reason": "Funding for the project was postponed."},
+        )
+    application.refresh_from_db()
+    return application
+
+
+@transaction.atomic
+def load_demo(*, now=None) -> list[DemoLogin]:
+    now = now or timezone.now()
+    staff = {role: _staff(email, name, role) for email, name, role in STAFF}
+    founder, researcher, engineer = (_user(e, n) for e, n in APPLICANTS)
+
+    h200, _ = Resource.objects.get_or_create(
+        name="H200 GPU partition",
+        defaults={
+            "cluster": "kazgpu", "partition": "h200", "gpu_type": "NVIDIA H200 141GB",
+            "gpus_per_node": 8, "node_count": 64, "capacity_gpu_hours": 1_000_000,
+            "description": "64 nodes × 8 NVIDIA H200, NVLink, InfiniBand NDR.",
+        },
+    )
+    startup_call, created = Call.objects.get_or_create(
+        slug="startup-2027-q1",
+        defaults={
+            "title": "Startup compute grants 2027 Q1", "track": Track.STARTUP,
+            "description": "Discounted GPU-hours for Kazakh AI startups.",
+            "is_published": True, "opens_at": now - timedelta(days=10),
+            "closes_at": now + timedelta(days=50),
+            "eligible_categories": [OrganisationCategory.STARTUP, OrganisationCategory.COMPANY],
+            "reviewers_per_application": 2,
+        },
+    )
+    academic_call, _ = Call.objects.get_or_create(
+        slug="academic-continuous",
+        defaults={
+            "title": "Academic access (continuous)", "track": Track.ACADEMIC,
+            "description": "Free GPU-hours for universities and research centres.",
+            "is_published": True, "is_continuous": True, "opens_at": now - timedelta(days=90),
+            "eligible_categories": [OrganisationCategory.UNIVERSITY, OrganisationCategory.RESEARCH],
+            "reviewers_per_application": 2,
+        },
+    )
+    for call, capacity in ((startup_call, 200_000), (academic_call, 300_000)):
+        CallResource.objects.get_or_create(
+            call=call, resource=h200, defaults={"capacity_gpu_hours": capacity}
+        )
+        for position, (name, weight) in enumerate(
+            [("Scientific or business merit", "0.40"), ("Technical readiness", "0.30"),
+             ("Impact for Kazakhstan", "0.30")]
+        ):
+            RubricCriterion.objects.get_or_create(
+                call=call, name=name, defaults={"weight": weight, "position": position}
+            )
+
+    startup = _organisation(
+        founder, legal_name="Steppe AI LLP", bin="940140000385",
+        category=OrganisationCategory.STARTUP, country="KZ", address="Astana, Mangilik El 55/20",
+    )
+    university = _organisation(
+        researcher, legal_name="Al-Farabi Research University", bin="950341000052",
+        category=OrganisationCategory.UNIVERSITY, country="KZ", address="Almaty, al-Farabi 71",
+    )
+    company = _organisation(
+        engineer, legal_name="Caspian Analytics GmbH", bin=None,
+        category=OrganisationCategory.COMPANY, country="DE", address="Berlin, Friedrichstr. 1",
+    )
+    Membership.objects.get_or_create(
+        organisation=startup, user=engineer, defaults={"role": MembershipRole.BILLING}
+    )
+
+    kazllm = _project(founder, startup, "KazLLM: a Kazakh foundation model", "Computer science",
+                      "Pre-training a 13B-parameter model on Kazakh and Russian text.")
+    speech = _project(founder, startup, "Steppe Speech", "Computer science",
+                      "Speech recognition for Kazakh call centres.")
+    climate = _project(researcher, university, "Climate downscaling for Central Asia",
+                       "Earth sciences", "Neural downscaling of climate projections.")
+    genomics = _project(researcher, university, "Wheat genomics with protein LMs", "Biology",
+                        "Protein language models for drought-resistant wheat.")
+    vision = _project(engineer, company, "Pipeline inspection vision", "Engineering",
+                      "Computer vision for oil pipeline inspection.")
+
+    _application(kazllm, startup_call, h200, 40_000, ApplicationState.SUBMITTED, now, founder)
+    _application(speech, startup_call, h200, 8_000, ApplicationState.DRAFT, now, founder)
+    _application(climate, academic_call, h200, 25_000, ApplicationState.SUBMITTED, now, researcher)
+    _application(genomics, academic_call, h200, 12_000, ApplicationState.WITHDRAWN, now, researcher)
+    _application(vision, startup_call, h200, 5_000, ApplicationState.SUBMITTED, now, engineer)
+
+    logins = [DemoLogin(e, Role(r).label, r in STAFF_ROLES) for e, _, r in STAFF]
+    logins += [DemoLogin(e, str(Role.APPLICANT.label), False) for e, _ in APPLICANTS]
+    del staff
+    return logins
