@@ -1,0 +1,54 @@
+#!/usr/bin/env python
+"""Runs every benchmark and prints `BENCH <name> <value> <unit>` lines.
+
+Uses the database in DATABASE_URL (the Makefile points it at a PostgreSQL database
+`portal_bench`, created here if missing and emptied before each run).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+# Benchmarks measure the portal as deployed: tasks eager (no broker needed), mail kept quiet.
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+
+
+def _ensure_database() -> None:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        import psycopg
+
+        admin = psycopg.connect(
+            host=db.get("HOST") or "127.0.0.1", port=db.get("PORT") or 5432,
+            user=db.get("USER") or "postgres", password=db.get("PASSWORD") or None,
+            dbname="postgres", autocommit=True,
+        )
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
+        admin.close()
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    _ensure_database()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("flush", verbosity=0, interactive=False)
+
+    from benchmarks import bench_applications_list
+
+    for module in (bench_applications_list,):
+        module.run()
+
+
+if __name__ == "__main__":
+    main()
