@@ -77,7 +77,7 @@ def run() -> None:
     RoleGrant.objects.create(user=manager, role=Role.CALL_MANAGER)
     TOTP.activate(manager, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
 
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(manager)
     url = reverse("applications:staff_list")
 
