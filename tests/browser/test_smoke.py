@@ -12,8 +12,8 @@ def test_home_page_is_accessible_in_every_language(page):
     assert page.locator("h1").count() == 1
     assert_accessible(page)
     for code in ("kk", "ru"):
-        page.select_option("#language-select", code)
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.select_option("#language-select", code)
         assert page.locator("html").get_attribute("lang") == code
         assert_accessible(page)
 
