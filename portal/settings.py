@@ -131,7 +131,9 @@ PORTAL_STAFF_MFA_REQUIRED = env_bool("PORTAL_STAFF_MFA_REQUIRED", True)
 # --- Internationalisation --------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("kk", _("Kazakh")), ("ru", _("Russian")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/: our own strings (makemessages). locale/vendor/: Kazakh for allauth and for the
+# Django strings that Django ships untranslated in Kazakh; maintained by hand.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "vendor"]
 TIME_ZONE = env_str("PORTAL_TIME_ZONE", "Asia/Almaty")
 USE_I18N = True
 USE_TZ = True
