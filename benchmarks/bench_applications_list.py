@@ -34,7 +34,9 @@ def _seed(*, total: int, start: int, call: Call, resource: Resource, pis: list[U
     count = total - start
     orgs = Organisation.objects.bulk_create(
         Organisation(
-            legal_name=f"Bench Org {i}", bin=None, country="DE",
+            legal_name=f"Bench Org {i}",
+            bin=None,
+            country="DE",
             category=CATEGORIES[i % len(CATEGORIES)],
         )
         for i in range(start, total)
@@ -49,9 +51,14 @@ def _seed(*, total: int, start: int, call: Call, resource: Resource, pis: list[U
     states = [ApplicationState.SUBMITTED, ApplicationState.SCREENING, ApplicationState.PEER_REVIEW]
     applications = Application.objects.bulk_create(
         Application(
-            project=p, call=call, state=states[i % len(states)],
-            submitted_at=now - timedelta(minutes=i), start_date=now.date(), duration_months=6,
-            justification="Benchmark", created_by=p.pi,
+            project=p,
+            call=call,
+            state=states[i % len(states)],
+            submitted_at=now - timedelta(minutes=i),
+            start_date=now.date(),
+            duration_months=6,
+            justification="Benchmark",
+            created_by=p.pi,
         )
         for i, p in enumerate(projects, start=start)
     )
@@ -67,8 +74,12 @@ def run() -> None:
         name="Bench H200", cluster="bench", partition="h200", capacity_gpu_hours=10**9
     )
     call = Call.objects.create(
-        title="Bench call", slug="bench-call", track=Track.STARTUP, is_published=True,
-        is_continuous=True, opens_at=timezone.now() - timedelta(days=1),
+        title="Bench call",
+        slug="bench-call",
+        track=Track.STARTUP,
+        is_published=True,
+        is_continuous=True,
+        opens_at=timezone.now() - timedelta(days=1),
         eligible_categories=CATEGORIES,
     )
     CallResource.objects.create(call=call, resource=resource, capacity_gpu_hours=10**8)

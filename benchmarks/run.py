@@ -24,11 +24,16 @@ def _ensure_database() -> None:
         import psycopg
 
         admin = psycopg.connect(
-            host=db.get("HOST") or "127.0.0.1", port=db.get("PORT") or 5432,
-            user=db.get("USER") or "postgres", password=db.get("PASSWORD") or None,
-            dbname="postgres", autocommit=True,
+            host=db.get("HOST") or "127.0.0.1",
+            port=db.get("PORT") or 5432,
+            user=db.get("USER") or "postgres",
+            password=db.get("PASSWORD") or None,
+            dbname="postgres",
+            autocommit=True,
         )
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone()
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
+        ).fetchone()
         if not exists:
             admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
         admin.close()

@@ -14,6 +14,7 @@ app.autodiscover_tasks(
         "allocations.core",
         "allocations.accounts",
         "allocations.applications",
+        "allocations.calls",
     ]
 )
 

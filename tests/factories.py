@@ -107,9 +107,7 @@ class CallFactory(factory.django.DjangoModelFactory):
     is_published = True
     opens_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=7))
     closes_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
-    eligible_categories = factory.LazyFunction(
-        lambda: [c.value for c in OrganisationCategory]
-    )
+    eligible_categories = factory.LazyFunction(lambda: [c.value for c in OrganisationCategory])
 
 
 class CallResourceFactory(factory.django.DjangoModelFactory):
@@ -145,9 +143,12 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     def pi_membership(self, create, extracted, **kwargs):
         """The PI is a team member and a member of the organisation."""
         if create:
-            ProjectMember.objects.get_or_create(project=self, user=self.pi, defaults={"role": TeamRole.PI})
+            ProjectMember.objects.get_or_create(
+                project=self, user=self.pi, defaults={"role": TeamRole.PI}
+            )
             Membership.objects.get_or_create(
-                organisation=self.organisation, user=self.pi,
+                organisation=self.organisation,
+                user=self.pi,
                 defaults={"role": MembershipRole.OWNER},
             )
 

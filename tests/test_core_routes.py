@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from allocations.core.models import AuditEvent, MailboxMessage
 from allocations.core import audit
+from allocations.core.models import AuditEvent, MailboxMessage
 from tests import factories
 from tests.conftest import ROLE_FIXTURES
 
@@ -78,8 +78,14 @@ def test_home_lists_only_open_published_calls(client):
 
 def test_audit_record_and_timeline(applicant):
     org = factories.OrganisationFactory()
-    audit.record(actor=applicant, verb="x.changed", target=org, from_state="a", to_state="b",
-                 data={"reason": "why"})
+    audit.record(
+        actor=applicant,
+        verb="x.changed",
+        target=org,
+        from_state="a",
+        to_state="b",
+        data={"reason": "why"},
+    )
     events = list(audit.timeline_for(org))
     assert [(e.verb, e.actor, e.from_state, e.to_state, e.data) for e in events] == [
         ("x.changed", applicant, "a", "b", {"reason": "why"})

@@ -27,17 +27,25 @@ def test_catalogue_is_complete(path):
 def test_compiled_catalogue_matches_source(path):
     compiled = path.with_suffix(".mo")
     assert compiled.exists(), f"run `make messages` to compile {compiled}"
-    source = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural.get(0) for e in
-              polib.pofile(str(path)).translated_entries()}
-    binary = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural.get(0) for e in
-              polib.mofile(str(compiled))}
+    source = {
+        (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural.get(0)
+        for e in polib.pofile(str(path)).translated_entries()
+    }
+    binary = {
+        (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural.get(0)
+        for e in polib.mofile(str(compiled))
+    }
     binary.pop((None, ""), None)
     assert source == binary, "the .mo file is stale: run `make messages`"
 
 
 @pytest.mark.parametrize(
     ("language", "msgid", "expected_not"),
-    [("kk", "Sign In", "Sign In"), ("ru", "Sign In", "Sign In"), ("kk", "Open calls", "Open calls")],
+    [
+        ("kk", "Sign In", "Sign In"),
+        ("ru", "Sign In", "Sign In"),
+        ("kk", "Open calls", "Open calls"),
+    ],
 )
 def test_interface_strings_are_translated_at_runtime(language, msgid, expected_not):
     with translation.override(language):

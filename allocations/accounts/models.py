@@ -96,9 +96,7 @@ class RoleGrant(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "role"], name="role_grant_unique"),
-            models.CheckConstraint(
-                condition=~Q(role="applicant"), name="role_grant_not_applicant"
-            ),
+            models.CheckConstraint(condition=~Q(role="applicant"), name="role_grant_not_applicant"),
         ]
         verbose_name = _("role grant")
         verbose_name_plural = _("role grants")

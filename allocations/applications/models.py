@@ -24,11 +24,15 @@ class Project(models.Model):
     abstract = models.TextField(_("abstract"), blank=True)
     field_of_science = models.CharField(_("field of science"), max_length=120, blank=True)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="projects",
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="projects",
         verbose_name=_("organisation"),
     )
     pi = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_projects",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="led_projects",
         verbose_name=_("principal investigator"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -111,12 +115,17 @@ class Application(models.Model):
         Call, on_delete=models.PROTECT, related_name="applications", verbose_name=_("call")
     )
     state = models.CharField(
-        _("state"), max_length=20, choices=ApplicationState.choices,
-        default=ApplicationState.DRAFT, db_index=True,
+        _("state"),
+        max_length=20,
+        choices=ApplicationState.choices,
+        default=ApplicationState.DRAFT,
+        db_index=True,
     )
     start_date = models.DateField(_("requested start"), null=True, blank=True)
     duration_months = models.PositiveSmallIntegerField(
-        _("duration (months)"), null=True, blank=True,
+        _("duration (months)"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
     justification = models.TextField(_("scientific or business justification"), blank=True)
@@ -136,8 +145,9 @@ class Application(models.Model):
                 condition=~Q(state__in=["withdrawn", "rejected"]),
                 name="application_one_open_per_project_call",
             ),
+            # A draft withdrawn before submission keeps no submission time.
             models.CheckConstraint(
-                condition=Q(state="draft") | Q(submitted_at__isnull=False),
+                condition=Q(state__in=["draft", "withdrawn"]) | Q(submitted_at__isnull=False),
                 name="application_submitted_has_time",
             ),
         ]
@@ -160,9 +170,7 @@ class Application(models.Model):
 class ResourceRequest(models.Model):
     """GPU-hours asked for on one resource of the call."""
 
-    application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="requests"
-    )
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="requests")
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="+")
     gpu_hours = models.PositiveBigIntegerField(_("GPU-hours"), validators=[MinValueValidator(1)])
 

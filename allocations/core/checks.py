@@ -14,18 +14,27 @@ def production_defaults(app_configs, **kwargs):
     warnings = []
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         warnings.append(
-            Warning("DATABASE_URL is not set: the portal runs on SQLite.",
-                    hint="Set DATABASE_URL=postgresql://...", id="portal.W001")
+            Warning(
+                "DATABASE_URL is not set: the portal runs on SQLite.",
+                hint="Set DATABASE_URL=postgresql://...",
+                id="portal.W001",
+            )
         )
     if settings.CELERY_TASK_ALWAYS_EAGER:
         warnings.append(
-            Warning("Celery tasks run inside web requests (no broker configured).",
-                    hint="Set CELERY_BROKER_URL=redis://...", id="portal.W002")
+            Warning(
+                "Celery tasks run inside web requests (no broker configured).",
+                hint="Set CELERY_BROKER_URL=redis://...",
+                id="portal.W002",
+            )
         )
     if settings.MAILERS["default"]["BACKEND"] in _DEV_MAIL:
         warnings.append(
-            Warning("E-mail goes to the console and the development mailbox.",
-                    hint="Set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend "
-                         "and EMAIL_HOST...", id="portal.W003")
+            Warning(
+                "E-mail goes to the console and the development mailbox.",
+                hint="Set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend "
+                "and EMAIL_HOST...",
+                id="portal.W003",
+            )
         )
     return warnings

@@ -76,9 +76,10 @@ def _staff(email: str, name: str, role: str) -> User:
     RoleGrant.objects.get_or_create(user=user, role=role)
     if role == Role.ADMIN:
         User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
-    if role in STAFF_ROLES and not Authenticator.objects.filter(
-        user=user, type=Authenticator.Type.TOTP
-    ).exists():
+    if (
+        role in STAFF_ROLES
+        and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    ):
         TOTP.activate(user, DEMO_TOTP_SECRET)
     return user
 
@@ -126,14 +127,20 @@ def _application(project, call, resource, hours, state, now, actor) -> Applicati
             state=ApplicationState.SUBMITTED, submitted_at=now - timedelta(days=3)
         )
         audit.record(
-            actor=actor, verb="application.submitted", target=application,
-            from_state="draft", to_state="submitted",
+            actor=actor,
+            verb="application.submitted",
+            target=application,
+            from_state="draft",
+            to_state="submitted",
         )
     if state == ApplicationState.WITHDRAWN:
         Application.objects.filter(pk=application.pk).update(state=state)
         audit.record(
-            actor=actor, verb="application.withdrawn", target=application,
-            from_state="submitted", to_state="withdrawn",
+            actor=actor,
+            verb="application.withdrawn",
+            target=application,
+            from_state="submitted",
+            to_state="withdrawn",
             data={"reason": "Funding for the project was postponed."},
         )
     application.refresh_from_db()
@@ -149,17 +156,23 @@ def load_demo(*, now=None) -> list[DemoLogin]:
     h200, _ = Resource.objects.get_or_create(
         name="H200 GPU partition",
         defaults={
-            "cluster": "kazgpu", "partition": "h200", "gpu_type": "NVIDIA H200 141GB",
-            "gpus_per_node": 8, "node_count": 64, "capacity_gpu_hours": 1_000_000,
+            "cluster": "kazgpu",
+            "partition": "h200",
+            "gpu_type": "NVIDIA H200 141GB",
+            "gpus_per_node": 8,
+            "node_count": 64,
+            "capacity_gpu_hours": 1_000_000,
             "description": "64 nodes × 8 NVIDIA H200, NVLink, InfiniBand NDR.",
         },
     )
     startup_call, created = Call.objects.get_or_create(
         slug="startup-2027-q1",
         defaults={
-            "title": "Startup compute grants 2027 Q1", "track": Track.STARTUP,
+            "title": "Startup compute grants 2027 Q1",
+            "track": Track.STARTUP,
             "description": "Discounted GPU-hours for Kazakh AI startups.",
-            "is_published": True, "opens_at": now - timedelta(days=10),
+            "is_published": True,
+            "opens_at": now - timedelta(days=10),
             "closes_at": now + timedelta(days=50),
             "eligible_categories": [OrganisationCategory.STARTUP, OrganisationCategory.COMPANY],
             "reviewers_per_application": 2,
@@ -168,9 +181,12 @@ def load_demo(*, now=None) -> list[DemoLogin]:
     academic_call, _ = Call.objects.get_or_create(
         slug="academic-continuous",
         defaults={
-            "title": "Academic access (continuous)", "track": Track.ACADEMIC,
+            "title": "Academic access (continuous)",
+            "track": Track.ACADEMIC,
             "description": "Free GPU-hours for universities and research centres.",
-            "is_published": True, "is_continuous": True, "opens_at": now - timedelta(days=90),
+            "is_published": True,
+            "is_continuous": True,
+            "opens_at": now - timedelta(days=90),
             "eligible_categories": [OrganisationCategory.UNIVERSITY, OrganisationCategory.RESEARCH],
             "reviewers_per_application": 2,
         },
@@ -180,39 +196,79 @@ def load_demo(*, now=None) -> list[DemoLogin]:
             call=call, resource=h200, defaults={"capacity_gpu_hours": capacity}
         )
         for position, (name, weight) in enumerate(
-            [("Scientific or business merit", "0.40"), ("Technical readiness", "0.30"),
-             ("Impact for Kazakhstan", "0.30")]
+            [
+                ("Scientific or business merit", "0.40"),
+                ("Technical readiness", "0.30"),
+                ("Impact for Kazakhstan", "0.30"),
+            ]
         ):
             RubricCriterion.objects.get_or_create(
                 call=call, name=name, defaults={"weight": weight, "position": position}
             )
 
     startup = _organisation(
-        founder, legal_name="Steppe AI LLP", bin="940140000385",
-        category=OrganisationCategory.STARTUP, country="KZ", address="Astana, Mangilik El 55/20",
+        founder,
+        legal_name="Steppe AI LLP",
+        bin="940140000385",
+        category=OrganisationCategory.STARTUP,
+        country="KZ",
+        address="Astana, Mangilik El 55/20",
     )
     university = _organisation(
-        researcher, legal_name="Al-Farabi Research University", bin="950341000052",
-        category=OrganisationCategory.UNIVERSITY, country="KZ", address="Almaty, al-Farabi 71",
+        researcher,
+        legal_name="Al-Farabi Research University",
+        bin="950341000052",
+        category=OrganisationCategory.UNIVERSITY,
+        country="KZ",
+        address="Almaty, al-Farabi 71",
     )
     company = _organisation(
-        engineer, legal_name="Caspian Analytics GmbH", bin=None,
-        category=OrganisationCategory.COMPANY, country="DE", address="Berlin, Friedrichstr. 1",
+        engineer,
+        legal_name="Caspian Analytics GmbH",
+        bin=None,
+        category=OrganisationCategory.COMPANY,
+        country="DE",
+        address="Berlin, Friedrichstr. 1",
     )
     Membership.objects.get_or_create(
         organisation=startup, user=engineer, defaults={"role": MembershipRole.BILLING}
     )
 
-    kazllm = _project(founder, startup, "KazLLM: a Kazakh foundation model", "Computer science",
-                      "Pre-training a 13B-parameter model on Kazakh and Russian text.")
-    speech = _project(founder, startup, "Steppe Speech", "Computer science",
-                      "Speech recognition for Kazakh call centres.")
-    climate = _project(researcher, university, "Climate downscaling for Central Asia",
-                       "Earth sciences", "Neural downscaling of climate projections.")
-    genomics = _project(researcher, university, "Wheat genomics with protein LMs", "Biology",
-                        "Protein language models for drought-resistant wheat.")
-    vision = _project(engineer, company, "Pipeline inspection vision", "Engineering",
-                      "Computer vision for oil pipeline inspection.")
+    kazllm = _project(
+        founder,
+        startup,
+        "KazLLM: a Kazakh foundation model",
+        "Computer science",
+        "Pre-training a 13B-parameter model on Kazakh and Russian text.",
+    )
+    speech = _project(
+        founder,
+        startup,
+        "Steppe Speech",
+        "Computer science",
+        "Speech recognition for Kazakh call centres.",
+    )
+    climate = _project(
+        researcher,
+        university,
+        "Climate downscaling for Central Asia",
+        "Earth sciences",
+        "Neural downscaling of climate projections.",
+    )
+    genomics = _project(
+        researcher,
+        university,
+        "Wheat genomics with protein LMs",
+        "Biology",
+        "Protein language models for drought-resistant wheat.",
+    )
+    vision = _project(
+        engineer,
+        company,
+        "Pipeline inspection vision",
+        "Engineering",
+        "Computer vision for oil pipeline inspection.",
+    )
 
     _application(kazllm, startup_call, h200, 40_000, ApplicationState.SUBMITTED, now, founder)
     _application(speech, startup_call, h200, 8_000, ApplicationState.DRAFT, now, founder)

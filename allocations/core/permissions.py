@@ -32,8 +32,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.REVIEWER: frozenset({Capability.REVIEW}),
     Role.TECHNICAL_ASSESSOR: frozenset({Capability.ASSESS, Capability.VIEW_APPLICATIONS}),
     Role.CALL_MANAGER: frozenset(
-        {Capability.MANAGE_CALLS, Capability.VIEW_APPLICATIONS, Capability.DECIDE,
-         Capability.READ_MAILBOX}
+        {
+            Capability.MANAGE_CALLS,
+            Capability.VIEW_APPLICATIONS,
+            Capability.DECIDE,
+            Capability.READ_MAILBOX,
+        }
     ),
     Role.FINANCE: frozenset({Capability.MANAGE_BILLING}),
     Role.IMPORT_DESK: frozenset({Capability.MANAGE_IMPORTS}),

@@ -5,16 +5,16 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from allocations.accounts.models import Role
 from allocations.core import selectors
 from allocations.core.models import MailboxMessage
 from allocations.core.permissions import (
-    Capability,
     ROLE_CAPABILITIES,
-    capability_required,
+    Capability,
     capabilities_of,
+    capability_required,
     roles_of,
 )
-from allocations.accounts.models import Role
 
 
 def home(request):

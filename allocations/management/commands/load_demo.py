@@ -10,7 +10,7 @@ class Command(BaseCommand):
         logins = load_demo()
         out = self.stdout
         out.write("")
-        out.write("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+        out.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for login in logins:
             flag = "  [TOTP]" if login.needs_totp else ""
             out.write(f"  {login.email:34} {login.role}{flag}")

@@ -19,4 +19,4 @@ class Command(BaseCommand):
                 context={"name": options["address"]},
                 language=options["language"],
             )
-        self.stdout.write("Queued a delivery check to %s" % options["address"])
+        self.stdout.write(f"Queued a delivery check to {options['address']}")
