@@ -100,9 +100,7 @@ def _application_queryset() -> QuerySet[Application]:
         Prefetch("requests", queryset=ResourceRequest.objects.select_related("resource")),
         Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
         Prefetch("project__members", queryset=ProjectMember.objects.select_related("user")),
-        Prefetch(
-            "call__capacities", queryset=CallResource.objects.select_related("resource")
-        ),
+        Prefetch("call__capacities", queryset=CallResource.objects.select_related("resource")),
     )
 
 
@@ -131,6 +129,13 @@ def published_call(*, slug: str) -> Call:
     )
 
 
+def _submitted(prefix: str = "") -> Q:
+    """Applications staff may see: submitted at least once and not back in draft."""
+    return Q(**{f"{prefix}submitted_at__isnull": False}) & ~Q(
+        **{f"{prefix}state": ApplicationState.DRAFT}
+    )
+
+
 def attachment_for_download(*, user, pk: int, application_pk: int) -> Attachment:
     """An attachment the user may read: team members always, staff once submitted."""
     queryset = Attachment.objects.select_related("application").filter(
@@ -138,7 +143,7 @@ def attachment_for_download(*, user, pk: int, application_pk: int) -> Attachment
     )
     team = Q(application__project__members__user=user)
     if has_capability(user, Capability.VIEW_APPLICATIONS):
-        visible = team | ~Q(application__state=ApplicationState.DRAFT)
+        visible = team | _submitted("application__")
     else:
         visible = team
     attachment = queryset.filter(visible).filter(pk=pk).first()
@@ -193,7 +198,7 @@ def _search_condition(text: str) -> Q:
 def staff_applications(*, filters: StaffFilters) -> QuerySet[Application]:
     """Every non-draft application matching the filters, ready for one-query paging."""
     queryset = (
-        Application.objects.exclude(state=ApplicationState.DRAFT)
+        Application.objects.filter(_submitted())
         .select_related("project__organisation", "project__pi", "call")
         .annotate(total_gpu_hours=_total_requested())
     )
@@ -220,8 +225,6 @@ def calls_with_submissions() -> QuerySet[Call]:
 def application_for_staff(*, pk: int) -> Application:
     """Any submitted (non-draft) application with everything staff review; drafts 404."""
     return get_object_or_404(
-        _application_queryset()
-        .exclude(state=ApplicationState.DRAFT)
-        .annotate(total_gpu_hours=_total_requested()),
+        _application_queryset().filter(_submitted()).annotate(total_gpu_hours=_total_requested()),
         pk=pk,
     )

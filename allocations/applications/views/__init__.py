@@ -1,0 +1,1 @@
+"""Views of the applications area, one module per sub-area."""
