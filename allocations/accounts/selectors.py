@@ -1,9 +1,12 @@
 """Reads of the accounts area: what each person may see, with constant query counts."""
 
-from django.core.exceptions import PermissionDenied
+from allauth.account.models import EmailAddress
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django_countries import countries
 
 from allocations.accounts.models import (
     Invitation,
@@ -11,9 +14,11 @@ from allocations.accounts.models import (
     Membership,
     MembershipRole,
     Organisation,
+    Role,
     RoleGrant,
     User,
 )
+from allocations.accounts.services import guard_invitation_usable, guard_invitee
 from allocations.core.audit import timeline_for
 
 USERS_PER_PAGE = 25
@@ -71,6 +76,8 @@ def organisation_detail_for(*, user, organisation_id: int) -> dict:
         "owner_count": owner_count,
         "pending_invitations": pending,
         "project_count": organisation.projects.count(),
+        "country_name": countries.name(organisation.country) or organisation.country,
+        "role_choices": MembershipRole.choices,
     }
 
 
@@ -89,6 +96,27 @@ def invitation_by_token(*, token: str) -> Invitation:
     if invitation is None:
         raise Http404
     return invitation
+
+
+def invitation_landing(*, user, token: str, now) -> dict:
+    """The invitation behind a link and, if it cannot be accepted by `user`, why not."""
+    invitation = invitation_by_token(token=token)
+    problem = ""
+    try:
+        guard_invitation_usable(invitation, now=now)
+        if user.is_authenticated:
+            guard_invitee(invitation, user=user)
+    except ValidationError as error:
+        problem = error.messages[0]
+    invitee_has_account = (
+        not user.is_authenticated
+        and EmailAddress.objects.filter(email__iexact=invitation.email).exists()
+    )
+    return {
+        "invitation": invitation,
+        "problem": problem,
+        "invitee_has_account": invitee_has_account,
+    }
 
 
 # --- Staff administration ------------------------------------------------------------
@@ -125,5 +153,14 @@ def staff_user_detail(*, user_id: int) -> dict:
         "person": person,
         "grants": list(person.role_grants.all()),
         "memberships": list(person.memberships.all()),
-        "timeline": list(timeline_for(person)),
+        "timeline": [(event, _describe_user_event(event)) for event in timeline_for(person)],
     }
+
+
+def _describe_user_event(event) -> str:
+    role = dict(Role.choices).get(event.to_state or event.from_state, "")
+    if event.verb == "role.granted":
+        return _("granted the role %(role)s") % {"role": role}
+    if event.verb == "role.revoked":
+        return _("revoked the role %(role)s") % {"role": role}
+    return event.verb

@@ -173,19 +173,21 @@ def _guard_not_last_owner(memberships: list[Membership], target: Membership) -> 
     owners = [m for m in memberships if m.role == MembershipRole.OWNER]
     if target.role == MembershipRole.OWNER and len(owners) <= 1:
         raise ValidationError(
-            _(
-                "An organisation needs at least one owner. Make another member an owner first."
-            ),
+            _("An organisation needs at least one owner. Make another member an owner first."),
             code="last_owner",
         )
 
 
 @transaction.atomic
-def change_member_role(*, actor: User, membership_id: int, role: str) -> Membership:
-    membership = Membership.objects.filter(pk=membership_id).first()
+def change_member_role(
+    *, actor: User, organisation_id: int, membership_id: int, role: str
+) -> Membership:
+    _owned_organisation(actor=actor, organisation_id=organisation_id)
+    membership = Membership.objects.filter(
+        pk=membership_id, organisation_id=organisation_id
+    ).first()
     if membership is None:
         raise Http404
-    _owned_organisation(actor=actor, organisation_id=membership.organisation_id)
     locked = _lock_memberships(membership.organisation_id)
     target = next(m for m in locked if m.pk == membership.pk)
     if role not in MembershipRole.values:
@@ -209,16 +211,19 @@ def change_member_role(*, actor: User, membership_id: int, role: str) -> Members
 
 
 @transaction.atomic
-def remove_member(*, actor: User, membership_id: int) -> None:
+def remove_member(*, actor: User, organisation_id: int, membership_id: int) -> Membership:
     """An owner removes someone, or a member removes themself (leaving)."""
-    membership = Membership.objects.select_related("user", "organisation").filter(
-        pk=membership_id
-    ).first()
+    membership = (
+        Membership.objects.select_related("user", "organisation")
+        .filter(pk=membership_id, organisation_id=organisation_id)
+        .first()
+    )
+    leaving = membership is not None and membership.user_id == actor.pk
+    if not leaving:
+        # Non-owners learn nothing about other people's memberships.
+        _owned_organisation(actor=actor, organisation_id=organisation_id)
     if membership is None:
         raise Http404
-    leaving = membership.user_id == actor.pk
-    if not leaving:
-        _owned_organisation(actor=actor, organisation_id=membership.organisation_id)
     locked = _lock_memberships(membership.organisation_id)
     target = next((m for m in locked if m.pk == membership.pk), None)
     if target is None:
@@ -232,6 +237,7 @@ def remove_member(*, actor: User, membership_id: int) -> None:
         from_state=membership.role,
         data={"user_id": membership.user_id, "email": membership.user.email},
     )
+    return membership
 
 
 @transaction.atomic
@@ -239,7 +245,7 @@ def leave_organisation(*, actor: User, organisation_id: int) -> None:
     membership = Membership.objects.filter(organisation_id=organisation_id, user=actor).first()
     if membership is None:
         raise Http404
-    remove_member(actor=actor, membership_id=membership.pk)
+    remove_member(actor=actor, organisation_id=organisation_id, membership_id=membership.pk)
 
 
 # --- Invitations ---------------------------------------------------------------------
@@ -285,11 +291,15 @@ def invite_member(
 
 
 @transaction.atomic
-def revoke_invitation(*, actor: User, invitation_id: int) -> Invitation:
-    invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
+def revoke_invitation(*, actor: User, organisation_id: int, invitation_id: int) -> Invitation:
+    _owned_organisation(actor=actor, organisation_id=organisation_id)
+    invitation = (
+        Invitation.objects.select_for_update()
+        .filter(pk=invitation_id, organisation_id=organisation_id)
+        .first()
+    )
     if invitation is None:
         raise Http404
-    _owned_organisation(actor=actor, organisation_id=invitation.organisation_id)
     if invitation.state != InvitationState.PENDING:
         raise ValidationError(_("Only a pending invitation can be revoked."), code="not_pending")
     invitation.state = InvitationState.REVOKED
@@ -319,6 +329,25 @@ def guard_invitation_usable(invitation: Invitation, *, now) -> None:
         raise ValidationError(_UNUSABLE_MESSAGES[InvitationState.EXPIRED], code="expired")
 
 
+def guard_invitee(invitation: Invitation, *, user: User) -> None:
+    """ValidationError unless `user` has verified the invited address and is not a member."""
+    if not EmailAddress.objects.filter(
+        user=user, email__iexact=invitation.email, verified=True
+    ).exists():
+        raise ValidationError(
+            _(
+                "This invitation was sent to %(email)s. Sign in with that address, or add and "
+                "verify it in your e-mail settings, then open the link again."
+            ),
+            code="wrong_email",
+            params={"email": invitation.email},
+        )
+    if Membership.objects.filter(organisation_id=invitation.organisation_id, user=user).exists():
+        raise ValidationError(
+            _("You are already a member of this organisation."), code="already_member"
+        )
+
+
 @transaction.atomic
 def accept_invitation(*, actor: User, token: str, now) -> Membership:
     """Join the organisation if `actor` owns the invited, verified e-mail address."""
@@ -331,21 +360,7 @@ def accept_invitation(*, actor: User, token: str, now) -> Membership:
     if invitation is None:
         raise Http404
     guard_invitation_usable(invitation, now=now)
-    if not EmailAddress.objects.filter(
-        user=actor, email__iexact=invitation.email, verified=True
-    ).exists():
-        raise ValidationError(
-            _(
-                "This invitation was sent to %(email)s. Sign in with that address, or add and "
-                "verify it in your e-mail settings, then open the link again."
-            ),
-            code="wrong_email",
-            params={"email": invitation.email},
-        )
-    if Membership.objects.filter(organisation=invitation.organisation, user=actor).exists():
-        raise ValidationError(
-            _("You are already a member of this organisation."), code="already_member"
-        )
+    guard_invitee(invitation, user=actor)
     membership = Membership.objects.create(
         organisation=invitation.organisation, user=actor, role=invitation.role
     )

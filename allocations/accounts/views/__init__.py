@@ -1,0 +1,1 @@
+"""Views of the accounts area, split by sub-area."""
