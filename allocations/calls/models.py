@@ -31,7 +31,9 @@ class Resource(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["cluster", "partition"], name="resource_partition_unique"),
+            models.UniqueConstraint(
+                fields=["cluster", "partition"], name="resource_partition_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(capacity_gpu_hours__gt=0), name="resource_capacity_positive"
             ),

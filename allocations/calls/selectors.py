@@ -23,9 +23,8 @@ def _with_capacities(queryset: QuerySet[Call]) -> QuerySet[Call]:
 
 
 def _open_q(now) -> Q:
-    return (
-        Q(is_published=True, opens_at__lte=now)
-        & (Q(is_continuous=True) | Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+    return Q(is_published=True, opens_at__lte=now) & (
+        Q(is_continuous=True) | Q(closes_at__isnull=True) | Q(closes_at__gt=now)
     )
 
 
@@ -84,7 +83,9 @@ def call_page(*, user, slug: str, now) -> dict:
     criteria = list(call.criteria.all())
     total = sum((c.weight for c in criteria), Decimal(0))
     shares = [
-        CriterionShare(c, (c.weight * 100 / total).quantize(Decimal("0.1")) if total else Decimal(0))
+        CriterionShare(
+            c, (c.weight * 100 / total).quantize(Decimal("0.1")) if total else Decimal(0)
+        )
         for c in criteria
     ]
     labels = dict(OrganisationCategory.choices)
@@ -108,9 +109,9 @@ def resources_for_staff() -> QuerySet[Resource]:
         .annotate(n=Count("id"))
         .values("n")
     )
-    return Resource.objects.annotate(
-        call_count=Coalesce(Subquery(per_resource), 0)
-    ).order_by("-is_active", "name")
+    return Resource.objects.annotate(call_count=Coalesce(Subquery(per_resource), 0)).order_by(
+        "-is_active", "name"
+    )
 
 
 def resource_for_edit(*, pk: int) -> Resource:
