@@ -11,6 +11,11 @@ from tests.factories_applications import draft_for, make_attachment
 STAFF_VIEWERS = {"assessor", "call_manager", "admin_user"}
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def owner(db):
     return UserFactory()

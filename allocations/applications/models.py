@@ -1,20 +1,42 @@
 """Projects and their applications for GPU-hours to a call."""
 
 from django.conf import settings
+from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 from allocations.accounts.models import Organisation
 from allocations.calls.models import Call, Resource
 
 
+class _PrivateStorage(LazyObject):
+    """storages["private"], looked up on first use and again after STORAGES changes.
+
+    A FileField evaluates a storage callable once, when the model class is built; without
+    this indirection the field would keep the storage configured at import time.
+    """
+
+    def _setup(self):
+        self._wrapped = storages["private"]
+
+
+_private = _PrivateStorage()
+
+
+@receiver(setting_changed)
+def _reset_private_storage(*, setting, **kwargs):
+    if setting == "STORAGES":
+        _private._wrapped = empty
+
+
 def private_storage():
     """Storage outside any public URL; files are served by an access-checking view."""
-    from django.core.files.storage import storages
-
-    return storages["private"]
+    return _private
 
 
 class Project(models.Model):
