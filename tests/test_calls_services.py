@@ -246,6 +246,20 @@ def test_staff_call_list_runs_constant_queries(client_as):
     assert body.count("/edit/") == 30
 
 
+def test_staff_list_counts_criteria_and_applications(db):
+    from tests.factories import ApplicationFactory
+
+    call = CallFactory()
+    RubricCriterionFactory.create_batch(2, call=call)
+    ApplicationFactory.create_batch(3, call=call)
+    empty = CallFactory()
+    counts = {
+        c.pk: (c.criteria_count, c.application_count)
+        for c in selectors.calls_for_staff(now=timezone.now())
+    }
+    assert counts == {call.pk: (2, 3), empty.pk: (0, 0)}
+
+
 def test_staff_call_list_htmx_filter_returns_table_only(client_as):
     client, _user = client_as("call_manager")
     CallFactory(title="Draft in list", is_published=False)
