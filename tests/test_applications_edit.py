@@ -238,3 +238,14 @@ def test_other_project_resources_cannot_be_smuggled_in(setup):
     data = edit_data(application, **{f"gpu_hours_{other_rows[0].resource_id}": "5"})
     client.post(edit_url, data)
     assert other_rows[0].resource_id not in _snapshot(application)[4]
+
+
+def test_request_on_a_resource_the_call_dropped_is_removed_on_save(setup):
+    client, application, capacities = setup
+    dropped = capacities[0]
+    dropped.delete()
+    edit_url, _ = _urls(application)
+    client.post(edit_url, edit_data(application, justification="after the call changed"))
+    justification, *_rest, requests = _snapshot(application)
+    assert justification == "after the call changed"
+    assert dropped.resource_id not in requests

@@ -255,7 +255,7 @@ def test_staff_detail_shows_everything_and_the_timeline(
         reverse("applications:attachment_download", args=[application.pk, attachment.pk]) in content
     )
     assert "application.submitted" in content and "application.withdrawn" in content
-    assert "draft → submitted" in content and "submitted → withdrawn" in content
+    assert "Draft → Submitted" in content and "Submitted → Withdrawn" in content
     assert "Funding moved" in content
     assert str(applicant) in content
     assert content.index("application.submitted") < content.index("application.withdrawn")

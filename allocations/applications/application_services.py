@@ -192,6 +192,10 @@ def save_draft(
         setattr(application, name, value)
 
     existing = {request.resource_id: request for request in application.requests.all()}
+    offered = {capacity.resource_id for capacity in application.call.capacities.all()}
+    # A resource the call no longer offers has no field left on the form: drop its request.
+    for resource_id in set(existing) - offered:
+        gpu_hours = {**gpu_hours, resource_id: None}
     for resource_id, hours in gpu_hours.items():
         request = existing.get(resource_id)
         if hours is None and request is not None:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import (
+    Case,
     Count,
     OuterRef,
     Prefetch,
@@ -17,10 +18,12 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from allocations.accounts.models import Organisation
 from allocations.applications.models import (
@@ -33,6 +36,7 @@ from allocations.applications.models import (
     TeamRole,
 )
 from allocations.calls.models import Call, CallResource
+from allocations.core.audit import timeline_for
 from allocations.core.permissions import Capability, has_capability
 
 STAFF_PAGE_SIZE = 50
@@ -41,6 +45,16 @@ LEADING_ROLES = (TeamRole.PI, TeamRole.CO_PI)
 
 
 # --- Projects ------------------------------------------------------------------
+
+
+def _team() -> QuerySet[ProjectMember]:
+    """Team members with their users, PI first, then co-PIs, then members."""
+    rank = Case(
+        When(role=TeamRole.PI, then=Value(0)),
+        When(role=TeamRole.CO_PI, then=Value(1)),
+        default=Value(2),
+    )
+    return ProjectMember.objects.select_related("user").order_by(rank, "user__email")
 
 
 def organisations_of(*, user) -> QuerySet[Organisation]:
@@ -68,7 +82,7 @@ def project_for_member(*, user, pk: int) -> Project:
     queryset = Project.objects.filter(members__user=user).select_related("organisation", "pi")
     project = get_object_or_404(
         queryset.prefetch_related(
-            Prefetch("members", queryset=ProjectMember.objects.select_related("user")),
+            Prefetch("members", queryset=_team()),
             Prefetch(
                 "applications",
                 queryset=Application.objects.select_related("call").order_by("-created_at"),
@@ -99,7 +113,7 @@ def _application_queryset() -> QuerySet[Application]:
     ).prefetch_related(
         Prefetch("requests", queryset=ResourceRequest.objects.select_related("resource")),
         Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
-        Prefetch("project__members", queryset=ProjectMember.objects.select_related("user")),
+        Prefetch("project__members", queryset=_team()),
         Prefetch("call__capacities", queryset=CallResource.objects.select_related("resource")),
     )
 
@@ -228,3 +242,24 @@ def application_for_staff(*, pk: int) -> Application:
         _application_queryset().filter(_submitted()).annotate(total_gpu_hours=_total_requested()),
         pk=pk,
     )
+
+
+VERB_LABELS = {
+    "application.created": _("Draft created"),
+    "application.draft_saved": _("Draft edited"),
+    "application.attachment_added": _("File attached"),
+    "application.attachment_removed": _("File removed"),
+    "application.submitted": _("Submitted"),
+    "application.withdrawn": _("Withdrawn"),
+}
+
+
+def application_timeline(*, application: Application) -> list:
+    """The application's audit events, oldest first, with readable verb and state labels."""
+    states = dict(ApplicationState.choices)
+    events = list(timeline_for(application))
+    for event in events:
+        event.verb_label = VERB_LABELS.get(event.verb, event.verb)
+        event.from_label = states.get(event.from_state, event.from_state)
+        event.to_label = states.get(event.to_state, event.to_state)
+    return events

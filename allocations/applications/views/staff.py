@@ -7,7 +7,6 @@ from django.views.decorators.vary import vary_on_headers
 
 from allocations.applications import selectors
 from allocations.applications.forms import StaffFilterForm
-from allocations.core.audit import timeline_for
 from allocations.core.permissions import Capability, capability_required
 
 LIST_TEMPLATE = "applications/staff/list.html"
@@ -47,5 +46,8 @@ def staff_detail(request, pk: int):
     return render(
         request,
         "applications/staff/detail.html",
-        {"application": application, "timeline": timeline_for(application)},
+        {
+            "application": application,
+            "timeline": selectors.application_timeline(application=application),
+        },
     )
