@@ -165,18 +165,29 @@ def test_other_pages_render(client, route):
     assert_in_layout(response.content.decode())
 
 
-@pytest.mark.parametrize(
-    ("language", "english"),
-    [("ru", "Sign In"), ("kk", "Sign In")],
-)
-def test_allauth_strings_are_translated(client, language, english):
-    response = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE=language)
+ALLAUTH_PAGES = [
+    ("account_login", "Sign In", False),
+    ("account_signup", "Sign Up", False),
+    ("account_reset_password", "Password Reset", False),
+    ("account_email", "Email Addresses", True),
+    ("account_change_password", "Change Password", True),
+    ("mfa_index", "Two-Factor Authentication", True),
+    ("account_logout", "Sign Out", True),
+]
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+@pytest.mark.parametrize(("route", "english", "signed_in"), ALLAUTH_PAGES)
+def test_allauth_pages_are_translated(client, language, route, english, signed_in):
+    if signed_in:
+        client.force_login(UserFactory())
+    response = client.get(reverse(route), HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
     html = response.content.decode()
     h1 = re.search(r"<h1>\s*(.*?)\s*</h1>", html, re.S).group(1)
     with translation.override(language):
         assert h1 == translation.gettext(english)
-    if language == "ru":
-        assert h1 != english
+    assert h1 != english, f"{english!r} is not translated into {language}"
 
 
 # --- Login, logout, rate limits --------------------------------------------------------

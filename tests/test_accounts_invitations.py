@@ -305,3 +305,19 @@ def test_members_who_are_not_owners_cannot_invite(client, applicant, organisatio
     url = reverse("accounts:invitation_create", args=[organisation.pk])
     assert client.post(url, {"email": "x@example.org", "role": "owner"}).status_code == 403
     assert not Invitation.objects.exists()
+
+
+def test_existing_member_cannot_accept_again(client, organisation):
+    person = UserFactory(email="member@example.org")
+    MembershipFactory(organisation=organisation, user=person, role=MembershipRole.MEMBER)
+    invitation = InvitationFactory(
+        organisation=organisation, email="member@example.org", role=MembershipRole.OWNER
+    )
+    client.force_login(person)
+    response = client.post(_accept_url(invitation))
+    assert response.status_code == 400
+    assert "already a member" in response.content.decode()
+    membership = Membership.objects.get(user=person, organisation=organisation)
+    assert membership.role == MembershipRole.MEMBER
+    invitation.refresh_from_db()
+    assert invitation.state == InvitationState.PENDING
