@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from allocations.accounts import services
+from allocations.accounts import invitation_services as services
 from allocations.accounts.models import Invitation, InvitationState, Membership, MembershipRole
 from allocations.accounts.tasks import expire_invitations
 from allocations.core.models import AuditEvent
@@ -321,3 +321,21 @@ def test_existing_member_cannot_accept_again(client, organisation):
     assert membership.role == MembershipRole.MEMBER
     invitation.refresh_from_db()
     assert invitation.state == InvitationState.PENDING
+
+
+def test_invitation_email_is_plain_text_without_html_escaping(
+    applicant, django_capture_on_commit_callbacks, mailoutbox
+):
+    organisation = make_owned_organisation(owner=applicant, legal_name='"Bilim & Co" LLP')
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invite_member(
+            actor=applicant,
+            organisation_id=organisation.pk,
+            email="plain@example.org",
+            role=MembershipRole.MEMBER,
+            language="en",
+        )
+    message = mailoutbox[0]
+    assert '"Bilim & Co" LLP' in message.subject
+    assert '"Bilim & Co" LLP' in message.body
+    assert "&amp;" not in message.subject + message.body

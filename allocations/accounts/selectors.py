@@ -8,6 +8,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from allocations.accounts.invitation_services import guard_invitation_usable, guard_invitee
 from allocations.accounts.models import (
     Invitation,
     InvitationState,
@@ -18,7 +19,6 @@ from allocations.accounts.models import (
     RoleGrant,
     User,
 )
-from allocations.accounts.services import guard_invitation_usable, guard_invitee
 from allocations.core.audit import timeline_for
 
 USERS_PER_PAGE = 25

@@ -3,9 +3,9 @@
 from celery import shared_task
 from django.utils import timezone
 
-from allocations.accounts import services
+from allocations.accounts import invitation_services
 
 
 @shared_task(name="allocations.accounts.tasks.expire_invitations")
 def expire_invitations() -> int:
-    return services.expire_invitations(now=timezone.now())
+    return invitation_services.expire_invitations(now=timezone.now())

@@ -7,7 +7,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from allocations.accounts import selectors, services
+from allocations.accounts import invitation_services, selectors
 from allocations.accounts.forms import InvitationForm
 from allocations.core.permissions import Capability, capability_required
 
@@ -21,7 +21,7 @@ def invitation_create(request, pk: int):
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = services.invite_member(
+            invitation = invitation_services.invite_member(
                 actor=request.user,
                 organisation_id=pk,
                 email=form.cleaned_data["email"],
@@ -45,7 +45,7 @@ def invitation_create(request, pk: int):
 @require_POST
 def invitation_revoke(request, pk: int, invitation_pk: int):
     try:
-        services.revoke_invitation(
+        invitation_services.revoke_invitation(
             actor=request.user, organisation_id=pk, invitation_id=invitation_pk
         )
     except ValidationError as error:
@@ -71,7 +71,7 @@ def invitation_accept(request, token: str):
         return redirect("account_login" if context["invitee_has_account"] else "account_signup")
     if request.method == "POST" and not context["problem"]:
         try:
-            membership = services.accept_invitation(
+            membership = invitation_services.accept_invitation(
                 actor=request.user, token=token, now=timezone.now()
             )
         except ValidationError as error:
