@@ -69,6 +69,7 @@ def test_autosave_saves_everything_or_nothing(page, live_server, applicant):
     assert application.justification == "Typed in the browser, then more"
     assert application.requests.get(resource_id=capacities[1].resource_id).gpu_hours == 400
     assert not page.csp_errors
+    page.wait_for_load_state("networkidle")
 
 
 def test_applicant_and_staff_pages_are_accessible(
@@ -109,3 +110,4 @@ def test_applicant_and_staff_pages_are_accessible(
     assert page.locator("#results tbody tr").count() == 1
     page.goto(reverse("applications:staff_detail", args=[application.pk]))
     assert_accessible(page)
+    page.wait_for_load_state("networkidle")

@@ -42,14 +42,15 @@ def _actions(application) -> dict:
 
 def edit_page(request, application, *, form=None, upload_form=None, status="", error=False):
     """Render the edit page; shared with the attachment upload view."""
-    today = timezone.localdate()
+    if form is None:
+        form = ApplicationForm(application=application, today=timezone.localdate())
     return render(
         request,
         EDIT_TEMPLATE,
         {
             "application": application,
-            "form": form or ApplicationForm(application=application, today=today),
-            "upload_form": upload_form or AttachmentForm(),
+            "form": form,
+            "upload_form": upload_form if upload_form is not None else AttachmentForm(),
             "status": status,
             "status_error": error,
             "max_bytes": settings.PORTAL_ATTACHMENT_MAX_BYTES,
@@ -64,6 +65,20 @@ def _load_editable(request, pk: int):
     if application.my_role not in selectors.LEADING_ROLES:
         raise PermissionDenied
     return application
+
+
+def _save(request, application, form, now) -> bool:
+    """Save the whole form through the service; False, with errors on the form, if not."""
+    if not form.is_valid():
+        return False
+    try:
+        services.save_draft(
+            actor=request.user, application_id=application.pk, now=now, **form.draft_values()
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True
 
 
 @capability_required(Capability.APPLY)
@@ -121,19 +136,9 @@ def application_edit(request, pk: int):
         return edit_page(request, application)
     now = timezone.now()
     form = ApplicationForm(request.POST, application=application, today=timezone.localdate(now))
-    if form.is_valid():
-        try:
-            services.save_draft(
-                actor=request.user,
-                application_id=application.pk,
-                now=now,
-                **form.draft_values(),
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _saved_status(now))
-            return redirect("applications:application_edit", application.pk)
+    if _save(request, application, form, now):
+        messages.success(request, _saved_status(now))
+        return redirect("applications:application_edit", application.pk)
     return edit_page(request, application, form=form, status=NOT_SAVED, error=True)
 
 
@@ -153,19 +158,8 @@ def application_autosave(request, pk: int):
             {"application": application, "form": form, "status": READ_ONLY, "status_error": True},
         )
     form = ApplicationForm(request.POST, application=application, today=today)
-    status, error = NOT_SAVED, True
-    if form.is_valid():
-        try:
-            services.save_draft(
-                actor=request.user,
-                application_id=application.pk,
-                now=now,
-                **form.draft_values(),
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            status, error = _saved_status(now), False
+    saved = _save(request, application, form, now)
+    status, error = (_saved_status(now), False) if saved else (NOT_SAVED, True)
     return render(
         request,
         f"{EDIT_TEMPLATE}#autosave_result",
