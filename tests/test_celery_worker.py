@@ -41,11 +41,20 @@ def broker():
     client.ping()  # fails loudly if Redis is not running: the test must not pass silently
     client.flushdb()
     saved = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
-    celery_app.conf.broker_url = BROKER_URL
-    celery_app.conf.task_always_eager = False
+    _point_celery_at(BROKER_URL, eager=False)
     yield client
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
+    _point_celery_at(saved[0], eager=saved[1])
     client.flushdb()
+
+
+def _point_celery_at(url, *, eager):
+    """Switch the app's broker; drop connection pools an earlier (eager) test may have built."""
+    celery_app.conf.broker_url = url
+    celery_app.conf.task_always_eager = eager
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+        celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
