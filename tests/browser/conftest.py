@@ -69,6 +69,19 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def log_in(page, live_server, user) -> None:
+    """Give the browser a logged-in session cookie (skips the login form and TOTP)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+    )
+
+
 def _axe_source() -> str:
     global _AXE_SOURCE
     if _AXE_SOURCE is None:

@@ -3,26 +3,18 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from allocations.accounts.models import Role
 from allocations.calls.models import Call
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, log_in
 from tests.factories import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies["sessionid"]
-    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
-
-
 def test_call_manager_defines_and_publishes_a_call(page, live_server):
-    _log_in(page, live_server, make_staff(Role.CALL_MANAGER))
+    log_in(page, live_server, make_staff(Role.CALL_MANAGER))
 
     page.goto("/staff/resources/")
     assert_accessible(page)

@@ -6,7 +6,7 @@ import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
 from allocations.accounts.models import Membership, Organisation, Role
-from tests.browser.conftest import assert_accessible, chromium, page  # noqa: F401
+from tests.browser.conftest import assert_accessible
 from tests.factories import TEST_TOTP_SECRET, UserFactory, make_staff
 from tests.factories_accounts import InvitationFactory, make_owned_organisation
 
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-horse-battery"
 
 
-def _sign_in(page, email):  # noqa: F811
+def _sign_in(page, email):
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
@@ -23,7 +23,7 @@ def _sign_in(page, email):  # noqa: F811
         page.get_by_role("button", name="Sign In").click()
 
 
-def test_register_an_organisation_with_a_bad_then_good_bin(page):  # noqa: F811
+def test_register_an_organisation_with_a_bad_then_good_bin(page):
     user = UserFactory()
     _sign_in(page, user.email)
     page.goto("/organisations/new/")
@@ -45,7 +45,7 @@ def test_register_an_organisation_with_a_bad_then_good_bin(page):  # noqa: F811
     assert_accessible(page)
 
 
-def test_owner_pages_are_accessible(page):  # noqa: F811
+def test_owner_pages_are_accessible(page):
     owner = UserFactory()
     organisation = make_owned_organisation(owner=owner)
     InvitationFactory(organisation=organisation)
@@ -64,7 +64,7 @@ def test_owner_pages_are_accessible(page):  # noqa: F811
         assert_accessible(page)
 
 
-def test_totp_enrolment_and_mfa_login_pages_are_accessible(page):  # noqa: F811
+def test_totp_enrolment_and_mfa_login_pages_are_accessible(page):
     user = UserFactory()
     _sign_in(page, user.email)
     page.goto("/accounts/2fa/totp/activate/")
@@ -88,7 +88,7 @@ def test_totp_enrolment_and_mfa_login_pages_are_accessible(page):  # noqa: F811
     assert_accessible(page)
 
 
-def test_staff_user_administration_is_accessible(page):  # noqa: F811
+def test_staff_user_administration_is_accessible(page):
     admin = make_staff(Role.ADMIN)
     target = UserFactory(email="target.person@example.org")
     _sign_in(page, admin.email)

@@ -1,44 +1,21 @@
 """Applications in Chromium: autosave as one types, all or nothing; pages accessible."""
 
-# The browser fixtures are imported from tests/browser and then used as arguments.
-# ruff: noqa: F811
-
 import re
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.urls import reverse
 
-from tests.browser.conftest import assert_accessible, chromium, page  # noqa: F401
+from tests.browser.conftest import assert_accessible, log_in
 from tests.factories import MembershipFactory
 from tests.factories_applications import call_with_resources, draft_for, make_attachment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page, live_server, user):
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": session.session_key,
-                "url": live_server.url,
-            }
-        ]
-    )
-
-
 def test_autosave_saves_everything_or_nothing(page, live_server, applicant):
     call, capacities = call_with_resources(capacities=(100_000, 500))
     application = draft_for(applicant, call=call, justification="")
-    _log_in(page, live_server, applicant)
+    log_in(page, live_server, applicant)
     page.goto(reverse("applications:application_edit", args=[application.pk]))
     assert_accessible(page)
 
@@ -81,7 +58,7 @@ def test_applicant_and_staff_pages_are_accessible(
     MembershipFactory(user=applicant)
     application = draft_for(applicant)
     make_attachment(application)
-    _log_in(page, live_server, applicant)
+    log_in(page, live_server, applicant)
     for url in (
         reverse("applications:project_list"),
         reverse("applications:project_create"),
@@ -102,7 +79,7 @@ def test_applicant_and_staff_pages_are_accessible(
     assert "Submitted" in page.inner_text(".badge")
 
     page.context.clear_cookies()
-    _log_in(page, live_server, call_manager)
+    log_in(page, live_server, call_manager)
     page.goto(reverse("applications:staff_list"))
     assert_accessible(page)
     page.fill("#id_q", application.reference)
