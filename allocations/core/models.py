@@ -5,6 +5,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEvent(models.Model):
@@ -23,8 +24,8 @@ class AuditEvent(models.Model):
     target_id = models.CharField(max_length=64)
     target = GenericForeignKey("target_type", "target_id")
     target_repr = models.CharField(_("object"), max_length=255)
-    from_state = models.CharField(_("from"), max_length=32, blank=True)
-    to_state = models.CharField(_("to"), max_length=32, blank=True)
+    from_state = models.CharField(pgettext_lazy("state", "from"), max_length=32, blank=True)
+    to_state = models.CharField(pgettext_lazy("state", "to"), max_length=32, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
@@ -41,7 +42,7 @@ class AuditEvent(models.Model):
 class MailboxMessage(models.Model):
     """A copy of each e-mail sent while the mailbox backend is active (development)."""
 
-    to = models.TextField(_("to"))
+    to = models.TextField(pgettext_lazy("recipient", "to"))
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("body"))
     html_body = models.TextField(blank=True)
