@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/portal
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-fast bench lint format messages migrations-reset venv browser-deps clean
+.PHONY: run test test-fast bench lint format messages migrations-reset venv system-deps browser-deps clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@PYBIN=$$(scripts/find-python) && echo "Using $$PYBIN" && \
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) system-deps
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py collectstatic --no-input -v 0
 	$(PY) manage.py load_demo
@@ -44,8 +44,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+system-deps:
+	@scripts/ensure-system-deps
+
 browser-deps:
-	@scripts/ensure-browser
+	@scripts/ensure-system-deps --browser
 
 # Extract strings into locale/*/django.po, then compile the committed .mo files.
 messages: $(STAMP)
