@@ -14,5 +14,23 @@ from allocations.applications.models import (  # noqa: F401
     ProjectMember,
     ResourceRequest,
 )
+from allocations.awards.models import (  # noqa: F401
+    Allocation,
+    AllocationMember,
+    Decision,
+    DecisionLine,
+    PanelEntry,
+    Screening,
+)
 from allocations.calls.models import Call, CallResource, Resource, RubricCriterion  # noqa: F401
-from allocations.core.models import AuditEvent, MailboxMessage  # noqa: F401
+from allocations.core.models import AuditEvent, MailboxMessage, Notification  # noqa: F401
+from allocations.reviews.models import (  # noqa: F401
+    ApplicantReply,
+    ConflictDeclaration,
+    Review,
+    ReviewAssignment,
+    ReviewerProfile,
+    ReviewScore,
+    TechnicalAssessment,
+)
+from allocations.scheduler.models import SchedulerOperation  # noqa: F401

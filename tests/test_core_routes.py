@@ -98,3 +98,56 @@ def test_mailbox_backend_keeps_a_copy(settings):
     mail.send_mail("Hello", "Body text", "from@x.kz", ["to@x.kz"])
     stored = MailboxMessage.objects.get()
     assert (stored.to, stored.subject, stored.body) == ("to@x.kz", "Hello", "Body text")
+
+
+@pytest.mark.parametrize("role", ROLE_FIXTURES)
+def test_notifications_are_personal(client_as, role, other_applicant):
+    from allocations.core.models import Notification
+
+    theirs = Notification.objects.create(
+        user=other_applicant, kind="x", subject="Someone else's notice", body="b"
+    )
+    client, user = client_as(role)
+    response = client.get(reverse("core:notifications"))
+    if role == "anonymous":
+        assert response.status_code == 302
+        return
+    assert response.status_code == 200
+    assert b"Someone else's notice" not in response.content
+    client.post(reverse("core:notifications_mark_read"), {"notification": theirs.pk})
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_notify_user_stores_notice_and_emails_it_once(
+    applicant, django_capture_on_commit_callbacks
+):
+    from allocations.core.models import Notification
+    from allocations.core.notifications import notify_user
+    from allocations.core.tasks import send_notification_email
+
+    applicant.language = "ru"
+    applicant.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = notify_user(
+            applicant, template="worker_probe", context={"name": "N"}, url="/dashboard/"
+        )
+    notice.refresh_from_db()
+    assert notice.subject == "Проверка доставки"
+    assert notice.url == "/dashboard/" and notice.emailed_at is not None
+    assert len(mail.outbox) == 1 and mail.outbox[0].subject == "Проверка доставки"
+    send_notification_email(notification_id=notice.pk)  # a second run sends nothing
+    assert len(mail.outbox) == 1
+    assert Notification.objects.filter(user=applicant, read_at__isnull=True).count() == 1
+
+
+def test_marking_read_clears_the_header_count(client_as):
+    from allocations.core.models import Notification
+
+    client, user = client_as("applicant")
+    Notification.objects.create(user=user, kind="x", subject="Hello there", body="b")
+    page = client.get(reverse("core:dashboard")).content.decode()
+    assert 'class="notify-count">1' in page
+    client.post(reverse("core:notifications_mark_read"))
+    page = client.get(reverse("core:dashboard")).content.decode()
+    assert "notify-count" not in page

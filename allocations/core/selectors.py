@@ -3,7 +3,7 @@
 from allocations.accounts.models import Membership
 from allocations.applications.models import Application
 from allocations.calls.selectors import open_calls  # noqa: F401  (the landing page uses it)
-from allocations.core.models import MailboxMessage
+from allocations.core.models import MailboxMessage, Notification
 
 
 def dashboard_for(*, user) -> dict:
@@ -23,3 +23,11 @@ def dashboard_for(*, user) -> dict:
 
 def mailbox_messages(*, limit: int = 100):
     return MailboxMessage.objects.all()[:limit]
+
+
+def notifications_for(*, user):
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def unread_notification_count(*, user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -1,12 +1,14 @@
 """Landing page, dashboard, 'what may I do', development mailbox, health check."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from allocations.accounts.models import Role
-from allocations.core import selectors
+from allocations.core import selectors, services
 from allocations.core.models import MailboxMessage
 from allocations.core.permissions import (
     ROLE_CAPABILITIES,
@@ -61,3 +63,20 @@ def mailbox_message(request, pk: int):
 
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+def notifications(request):
+    page = Paginator(selectors.notifications_for(user=request.user), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "core/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notifications_mark_read(request):
+    raw_id = request.POST.get("notification")
+    notification_id = int(raw_id) if raw_id and raw_id.isdigit() else None
+    services.mark_notifications_read(user=request.user, notification_id=notification_id)
+    return redirect("core:notifications")
