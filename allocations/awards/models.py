@@ -90,6 +90,9 @@ class Decision(models.Model):
     letter = models.FileField(upload_to="letters/%Y/", storage=private_storage, blank=True)
     letter_language = models.CharField(max_length=8, blank=True)
     letter_sha256 = models.CharField(max_length=64, blank=True)
+    # Compared with decided_at: a letter older than the decision (waitlisted, then
+    # approved) is stale and is generated again.
+    letter_generated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -154,6 +157,9 @@ class Allocation(models.Model):
     # Stable: lower-case letters, digits and underscores, at most 32 characters.
     slurm_account = models.CharField(_("Slurm account"), max_length=32, unique=True)
     close_reason = models.TextField(_("reason for closing"), blank=True)
+    # Hours given back to the call: all of them when the PI declines, the unused part
+    # when the allocation is closed early. Capacity used = gpu_hours - released_gpu_hours.
+    released_gpu_hours = models.PositiveBigIntegerField(_("GPU-hours released"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -161,6 +167,10 @@ class Allocation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["application", "resource"], name="allocation_unique"),
             models.CheckConstraint(condition=Q(gpu_hours__gt=0), name="allocation_positive"),
+            models.CheckConstraint(
+                condition=Q(released_gpu_hours__lte=F("gpu_hours")),
+                name="allocation_release_within_grant",
+            ),
             models.CheckConstraint(
                 condition=Q(end_date__gt=F("start_date")), name="allocation_period_ordered"
             ),
