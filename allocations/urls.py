@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("allocations.accounts.urls")),
     path("", include("allocations.calls.urls")),
     path("", include("allocations.applications.urls")),
+    path("", include("allocations.reviews.urls")),
 ]

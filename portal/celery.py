@@ -15,6 +15,7 @@ app.autodiscover_tasks(
         "allocations.accounts",
         "allocations.applications",
         "allocations.calls",
+        "allocations.reviews",
     ]
 )
 
@@ -32,6 +33,14 @@ app.conf.beat_schedule = {
     "expire-invitations": {
         "task": "allocations.accounts.tasks.expire_invitations",
         "schedule": crontab(minute=15),
+    },
+    "review-reminders": {
+        "task": "allocations.reviews.tasks.send_review_reminders",
+        "schedule": crontab(minute=5),
+    },
+    "close-expired-replies": {
+        "task": "allocations.reviews.tasks.close_expired_replies",
+        "schedule": crontab(minute=35),
     },
     "close-ended-calls": {
         "task": "allocations.calls.tasks.report_closing_calls",

@@ -1,0 +1,1 @@
+"""Pages of the reviews area, one module per audience."""
