@@ -19,7 +19,7 @@ from allocations.reviews.models import (
     ReviewScore,
     TechnicalAssessment,
 )
-from tests.factories import RubricCriterionFactory, UserFactory
+from tests.factories import ProjectFactory, RubricCriterionFactory, UserFactory
 from tests.factories_applications import call_with_resources, draft_for
 
 
@@ -35,11 +35,16 @@ def call_with_rubric(*, weights=("1.00", "1.00"), **kwargs):
 
 
 def application_in(state=ApplicationState.TECHNICAL_REVIEW, *, pi=None, call=None, **kwargs):
-    """A submitted application of a new project, moved straight to `state`."""
+    """A submitted application of a new project, moved straight to `state`.
+
+    New projects belong to non-resident organisations: the factories know only five BINs.
+    """
     if call is None:
         call = call_with_rubric()
+    pi = pi or UserFactory()
+    kwargs.setdefault("project", ProjectFactory(pi=pi, organisation__foreign=True))
     application = draft_for(
-        pi or UserFactory(), call=call, submitted_at=timezone.now() - timedelta(days=1), **kwargs
+        pi, call=call, submitted_at=timezone.now() - timedelta(days=1), **kwargs
     )
     application.state = state
     application.save(update_fields=["state"])
