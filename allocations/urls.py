@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("allocations.accounts.urls")),
     path("", include("allocations.calls.urls")),
     path("", include("allocations.applications.urls")),
+    path("", include("allocations.awards.urls")),
     path("", include("allocations.reviews.urls")),
 ]

@@ -16,6 +16,8 @@ app.autodiscover_tasks(
         "allocations.applications",
         "allocations.calls",
         "allocations.reviews",
+        "allocations.awards",
+        "allocations.scheduler",
     ]
 )
 

@@ -1,0 +1,142 @@
+"""Steps shared by the awards services, run inside their transactions.
+
+Nothing here opens a transaction or writes an audit event: the calling service does,
+once, for the whole change.
+"""
+
+import calendar
+from datetime import date
+
+from django.db import transaction
+from django.urls import reverse
+
+from allocations.applications.models import Application, ProjectMember
+from allocations.awards.models import Allocation, AllocationMember, Decision
+from allocations.calls.models import Call
+from allocations.core.notifications import notify_user
+from allocations.scheduler import services as scheduler
+
+ACTIVATE_TASK = "allocations.awards.tasks.allocation_provisioned"
+
+
+def account_name(*, project_id: int, application_id: int, resource_id: int | None = None) -> str:
+    """The stable Slurm account of an allocation, e.g. "p00012_a000034" (or "…_r3").
+
+    Derived from ids only, so it never changes when titles do.
+    """
+    name = f"p{project_id:05d}_a{application_id:06d}"
+    if resource_id is not None:
+        name += f"_r{resource_id}"
+    return name
+
+
+def lock_call_and_application(*, application_id: int) -> tuple[Call | None, Application | None]:
+    """Lock the call, then the application: the one lock order of every awards service.
+
+    Deciding, declining and closing all change a call's free capacity; taking the
+    call's row first makes them wait for one another instead of overbooking.
+    """
+    call_id = Application.objects.filter(pk=application_id).values_list("call_id", flat=True)
+    call_id = call_id.first()
+    if call_id is None:
+        return None, None
+    call = Call.objects.select_for_update().get(pk=call_id)
+    application = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("project__organisation", "project__pi", "call")
+        .filter(pk=application_id)
+        .first()
+    )
+    return call, application
+
+
+def create_allocations(*, decision: Decision, application: Application) -> list[Allocation]:
+    """One pending allocation per granted line, with the team as members, provisioned.
+
+    The scheduler operations are stored now and sent after commit; each one activates
+    its allocation when done (tasks.allocation_provisioned).
+    """
+    several = application.call.capacities.count() > 1
+    team = list(
+        ProjectMember.objects.filter(project_id=application.project_id).select_related("user")
+    )
+    allocations = []
+    for line in decision.lines.select_related("resource").order_by("resource__name"):
+        allocation = Allocation.objects.create(
+            application=application,
+            project_id=application.project_id,
+            resource=line.resource,
+            gpu_hours=line.gpu_hours,
+            start_date=decision.start_date,
+            end_date=decision.end_date,
+            slurm_account=account_name(
+                project_id=application.project_id,
+                application_id=application.pk,
+                resource_id=line.resource_id if several else None,
+            ),
+        )
+        AllocationMember.objects.bulk_create(
+            AllocationMember(allocation=allocation, user=member.user) for member in team
+        )
+        scheduler.ensure_account(
+            cluster=line.resource.cluster,
+            account=allocation.slurm_account,
+            gpu_minutes=line.gpu_hours * 60,
+            users=[m.user.cluster_username for m in team if m.user.cluster_username],
+            description=f"{application.reference} {application.project.title}",
+            on_done=(ACTIVATE_TASK, {"allocation_id": allocation.pk}),
+        )
+        allocations.append(allocation)
+    return allocations
+
+
+def lock_account(*, allocation: Allocation) -> None:
+    """Ask the scheduler for a zero GPU limit and no users; the account stays for accounting."""
+    scheduler.ensure_account(
+        cluster=allocation.resource.cluster,
+        account=allocation.slurm_account,
+        gpu_minutes=0,
+        users=[],
+        description=f"{allocation.application.reference} (closed)",
+    )
+
+
+def schedule_letter(decision: Decision) -> None:
+    """Generate the decision letter after commit (queue "documents")."""
+    from allocations.awards.tasks import generate_decision_letter
+
+    decision_id = decision.pk
+    transaction.on_commit(
+        lambda: generate_decision_letter.apply_async(
+            kwargs={"decision_id": decision_id}, queue="documents"
+        )
+    )
+
+
+def notify_team(*, project_id: int, template: str, context: dict, url: str) -> None:
+    for member in ProjectMember.objects.filter(project_id=project_id).select_related("user"):
+        notify_user(member.user, template=template, context=context, url=url)
+
+
+def application_context(application: Application) -> dict:
+    """What every awards e-mail about an application says (JSON-serialisable)."""
+    return {
+        "reference": application.reference,
+        "project_title": application.project.title,
+        "call_title": application.call.title,
+        "path": reverse("applications:application_detail", args=[application.pk]),
+    }
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day if it is shorter (31 Jan + 1)."""
+    years, month_index = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month_index + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def offer_period(*, application: Application, today: date) -> tuple[date, date]:
+    """Start and end for an approval the system makes: the requested period, from today."""
+    start = max(application.start_date or today, today)
+    months = application.duration_months or application.call.max_duration_months
+    return start, add_months(start, months)

@@ -1,0 +1,476 @@
+"""Reads of the awards area: screening queue, panel, decisions, letters, allocations.
+
+The panel ranks every application of a call in memory after a few bulk reads (see
+capacity.py), then loads full rows only for the page shown: the number of queries does
+not depend on the number of applications.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from allocations.applications.models import (
+    Application,
+    ApplicationState,
+    ProjectMember,
+    ResourceRequest,
+)
+from allocations.awards import capacity as cap
+from allocations.awards.models import Allocation, AllocationMember, Decision, DecisionLine
+from allocations.calls.models import Call, CallResource
+from allocations.core.permissions import Capability, has_capability
+from allocations.reviews import selectors as reviews_selectors
+from allocations.reviews.models import AssignmentState, Review
+
+PANEL_PAGE_SIZE = 50
+STAFF_PAGE_SIZE = 50
+SCREENABLE_STATES = (ApplicationState.SUBMITTED, ApplicationState.SCREENING)
+DECIDED_STATES = (ApplicationState.APPROVED, ApplicationState.REJECTED)
+
+# --- Calls ----------------------------------------------------------------------------
+
+
+def _with_capacities(queryset: QuerySet[Call]) -> QuerySet[Call]:
+    return queryset.prefetch_related(
+        Prefetch("capacities", queryset=CallResource.objects.select_related("resource"))
+    )
+
+
+def calls_for_awards() -> QuerySet[Call]:
+    """Every call with the number of applications at each step of the decision (one query)."""
+
+    def count(*states):
+        return Count("applications", filter=Q(applications__state__in=states))
+
+    return Call.objects.annotate(
+        awaiting_screening=count(*SCREENABLE_STATES),
+        in_review=count(
+            ApplicationState.TECHNICAL_REVIEW, ApplicationState.PEER_REVIEW, ApplicationState.REPLY
+        ),
+        in_panel=count(ApplicationState.PANEL),
+        waitlisted=count(ApplicationState.WAITLISTED),
+        approved=count(ApplicationState.APPROVED),
+        rejected=count(ApplicationState.REJECTED),
+    ).order_by("-opens_at", "title")
+
+
+def call_for_staff(*, pk: int) -> Call:
+    return get_object_or_404(_with_capacities(Call.objects.all()), pk=pk)
+
+
+def capacity_of(call: Call) -> dict[int, int]:
+    """The call's capacity per resource (uses the prefetched capacities)."""
+    return {row.resource_id: row.capacity_gpu_hours for row in call.capacities.all()}
+
+
+def committed_by_resource(*, call_id: int) -> dict[int, int]:
+    """GPU-hours the call has given out per resource, net of hours released (one query)."""
+    rows = (
+        Allocation.objects.filter(application__call_id=call_id)
+        .order_by()
+        .values("resource_id")
+        .annotate(net=Sum(F("gpu_hours") - F("released_gpu_hours")))
+    )
+    return {row["resource_id"]: int(row["net"] or 0) for row in rows}
+
+
+def remaining_capacity(*, call: Call) -> dict[int, int]:
+    return cap.remaining(
+        capacity=capacity_of(call), committed=committed_by_resource(call_id=call.pk)
+    )
+
+
+# --- Screening ----------------------------------------------------------------------
+
+
+def screening_queue(*, call: Call) -> QuerySet[Application]:
+    """Applications of the call waiting for screening, oldest submission first."""
+    return (
+        Application.objects.filter(call=call, state__in=SCREENABLE_STATES)
+        .select_related("project__organisation", "project__pi")
+        .annotate(total_gpu_hours=Sum("requests__gpu_hours"))
+        .order_by("submitted_at", "id")
+    )
+
+
+def _application_detail() -> QuerySet[Application]:
+    return (
+        Application.objects.exclude(state=ApplicationState.DRAFT)
+        .filter(submitted_at__isnull=False)
+        .select_related(
+            "project__organisation",
+            "project__pi",
+            "call",
+            "technical_assessment",
+            "panel_entry",
+            "screening",
+        )
+        .prefetch_related(
+            Prefetch("requests", queryset=ResourceRequest.objects.select_related("resource")),
+            Prefetch("call__capacities", queryset=CallResource.objects.select_related("resource")),
+        )
+    )
+
+
+def application_for_staff(*, pk: int) -> Application:
+    """Any submitted application with what screening and deciding show; drafts are 404."""
+    return get_object_or_404(_application_detail(), pk=pk)
+
+
+# --- Reviews, read for the panel and the letter --------------------------------------
+
+
+def _submitted(prefix: str = "") -> Q:
+    """Reviews that count: submitted, on an assignment still in the submitted state.
+
+    The same rule as allocations.reviews.selectors (applicant_reviews, panel_comments).
+    """
+    return Q(
+        **{
+            f"{prefix}submitted_at__isnull": False,
+            f"{prefix}assignment__state": AssignmentState.SUBMITTED,
+        }
+    )
+
+
+def panel_comments_by_application(*, application_ids) -> dict[int, list[dict]]:
+    """Panel comments of submitted reviews, labelled "Reviewer 1, 2…" per application.
+
+    One query for any number of applications (the panel page's rows).
+    """
+    reviews = (
+        Review.objects.filter(_submitted(), assignment__application_id__in=list(application_ids))
+        .select_related("assignment")
+        .order_by("assignment__created_at", "assignment_id")
+    )
+    by_application: dict[int, list[dict]] = {}
+    for review in reviews:
+        rows = by_application.setdefault(review.assignment.application_id, [])
+        rows.append(
+            {
+                "number": len(rows) + 1,
+                "weighted_score": review.weighted_score,
+                "recommended_gpu_hours": review.recommended_gpu_hours,
+                "comment_panel": review.comment_panel,
+            }
+        )
+    return by_application
+
+
+# --- Panel --------------------------------------------------------------------------
+
+
+@dataclass
+class PanelView:
+    call: Call
+    resources: list  # the call's CallResource rows, in display order
+    summary: list  # per resource: capacity, committed, proposed on the panel, left after that
+    capacity: dict[int, int]
+    committed: dict[int, int]
+    proposed_total: dict[int, int]
+    page: Page
+    rows: list  # PanelRow of the page, each with `.application` and `.comments`
+    waitlist: list  # PanelRow of waitlisted applications, ranked
+    decided: list  # approved and rejected applications, with their decisions
+    over_capacity_count: int = 0
+    row_by_id: dict = field(default_factory=dict)
+
+    @property
+    def remaining(self) -> dict[int, int]:
+        return cap.remaining(capacity=self.capacity, committed=self.committed)
+
+
+def ranked_rows(
+    *, call: Call, states, capacity, committed, application_ids=None
+) -> list[cap.PanelRow]:
+    """Every application of the call in `states`, ranked, with proposals and running totals.
+
+    Two queries: one aggregate row per application, and the requested hours.
+    """
+    submitted = Q(
+        review_assignments__state=AssignmentState.SUBMITTED,
+        review_assignments__review__submitted_at__isnull=False,
+    )
+    applications = Application.objects.filter(call=call, state__in=states)
+    if application_ids is not None:
+        applications = applications.filter(pk__in=application_ids)
+    rows = (
+        applications.order_by()
+        .values(
+            "id",
+            "state",
+            "submitted_at",
+            position=F("panel_entry__position"),
+            proposed=F("panel_entry__proposed_gpu_hours"),
+            technical=F("technical_assessment__recommended_gpu_hours"),
+        )
+        .annotate(
+            score=Avg("review_assignments__review__weighted_score", filter=submitted),
+            reviewers=Avg("review_assignments__review__recommended_gpu_hours", filter=submitted),
+            review_count=Count("review_assignments__review", filter=submitted),
+        )
+    )
+    requested: dict[int, dict[int, int]] = {}
+    for application_id, resource_id, hours in ResourceRequest.objects.filter(
+        application__in=applications
+    ).values_list("application_id", "resource_id", "gpu_hours"):
+        requested.setdefault(application_id, {})[resource_id] = hours
+    panel_rows = []
+    for row in rows:
+        asked = requested.get(row["id"], {})
+        proposal = row["proposed"]
+        if proposal is None:
+            proposal = cap.default_proposal(
+                requested_total=sum(asked.values()),
+                technical=row["technical"],
+                reviewers=row["reviewers"],
+            )
+        panel_row = cap.PanelRow(
+            application_id=row["id"],
+            position=row["position"],
+            score=row["score"],
+            submitted_order=(row["submitted_at"], row["id"]),
+            requested=asked,
+            proposed_total=proposal,
+        )
+        panel_row.state = row["state"]
+        panel_row.review_count = row["review_count"]
+        panel_row.technical = row["technical"]
+        panel_row.reviewers = row["reviewers"]
+        panel_row.manual_proposal = row["proposed"]
+        panel_rows.append(panel_row)
+    return cap.rank_with_running_totals(panel_rows, capacity=capacity, committed=committed)
+
+
+def _per_resource(row: cap.PanelRow, resources) -> list[dict]:
+    """The row's numbers per call resource, in the order of the table's columns."""
+    cells = []
+    for capacity_row in resources:
+        rid = capacity_row.resource_id
+        proposed = row.proposed.get(rid, 0)
+        running = row.running.get(rid, 0)
+        cells.append(
+            {
+                "name": capacity_row.resource.name,
+                "requested": row.requested.get(rid),
+                "proposed": proposed,
+                "running": running,
+                "capacity": capacity_row.capacity_gpu_hours,
+                "over": proposed > 0 and running > capacity_row.capacity_gpu_hours,
+            }
+        )
+    return cells
+
+
+def panel(*, call: Call, page_number=1) -> PanelView:
+    """The panel of a call: ranked applications in panel state (paged), waitlist, decided."""
+    capacity = capacity_of(call)
+    committed = committed_by_resource(call_id=call.pk)
+    ranked = ranked_rows(
+        call=call,
+        states=(ApplicationState.PANEL,),
+        capacity=capacity,
+        committed=committed,
+    )
+    waitlist = ranked_rows(
+        call=call,
+        states=(ApplicationState.WAITLISTED,),
+        capacity=capacity,
+        committed=committed,
+    )
+    page = Paginator(ranked, PANEL_PAGE_SIZE).get_page(page_number)
+    shown = [*page.object_list, *waitlist]
+    ids = [row.application_id for row in shown]
+    details = Application.objects.filter(pk__in=ids).select_related(
+        "project__organisation", "project__pi", "technical_assessment", "panel_entry"
+    )
+    by_id = {application.pk: application for application in details}
+    comments = panel_comments_by_application(application_ids=ids)
+    resources = list(call.capacities.all())
+    for row in shown:
+        row.application = by_id[row.application_id]
+        row.comments = comments.get(row.application_id, [])
+        row.per_resource = _per_resource(row, resources)
+    decided = list(
+        Application.objects.filter(call=call, state__in=DECIDED_STATES)
+        .exclude(screening__outcome="ineligible")
+        .select_related("project__organisation", "decision")
+        .prefetch_related(
+            Prefetch("decision__lines", queryset=DecisionLine.objects.select_related("resource"))
+        )
+        .order_by("state", "-decision__decided_at", "id")
+    )
+    proposed_total = dict.fromkeys(capacity, 0)
+    for row in ranked:
+        for rid, hours in row.proposed.items():
+            proposed_total[rid] = proposed_total.get(rid, 0) + hours
+    summary = [
+        {
+            "name": r.resource.name,
+            "capacity": r.capacity_gpu_hours,
+            "committed": committed.get(r.resource_id, 0),
+            "proposed": proposed_total.get(r.resource_id, 0),
+            "left": r.capacity_gpu_hours
+            - committed.get(r.resource_id, 0)
+            - proposed_total.get(r.resource_id, 0),
+        }
+        for r in resources
+    ]
+    return PanelView(
+        call=call,
+        resources=resources,
+        summary=summary,
+        capacity=capacity,
+        committed=committed,
+        proposed_total=proposed_total,
+        page=page,
+        rows=list(page.object_list),
+        waitlist=waitlist,
+        decided=decided,
+        over_capacity_count=sum(1 for row in ranked if row.over_capacity),
+        row_by_id={row.application_id: row for row in shown},
+    )
+
+
+def proposal_for(*, application: Application) -> dict[int, int]:
+    """The panel's proposed GPU-hours per resource for one application."""
+    call = application.call
+    rows = ranked_rows(
+        call=call,
+        states=(application.state,),
+        capacity=capacity_of(call),
+        committed={},
+        application_ids=[application.pk],
+    )
+    row = next((r for r in rows if r.application_id == application.pk), None)
+    if row is None:
+        return {r.resource_id: 0 for r in application.requests.all()}
+    return row.proposed
+
+
+def review_summary(*, application: Application) -> dict:
+    submitted = Review.objects.filter(_submitted(), assignment__application=application)
+    return submitted.aggregate(
+        score=Avg("weighted_score"),
+        reviewers=Avg("recommended_gpu_hours"),
+        count=Count("id"),
+    )
+
+
+# --- Decisions and letters --------------------------------------------------------------
+
+
+def decisions_for_call(*, call: Call) -> QuerySet[Decision]:
+    return (
+        Decision.objects.filter(application__call=call)
+        .select_related("application__project__organisation", "decided_by")
+        .prefetch_related(
+            Prefetch("lines", queryset=DecisionLine.objects.select_related("resource"))
+        )
+        .order_by("-decided_at", "-id")
+    )
+
+
+def _is_on_team(*, user, project_id: int) -> bool:
+    return ProjectMember.objects.filter(project_id=project_id, user=user).exists()
+
+
+def letter_for_download(*, user, application_pk: int) -> Decision:
+    """The decision letter of an application, for its team and for staff; else 404."""
+    decision = (
+        Decision.objects.select_related("application")
+        .filter(application_id=application_pk)
+        .exclude(letter="")
+        .first()
+    )
+    if decision is None:
+        raise Http404
+    if has_capability(user, Capability.VIEW_APPLICATIONS):
+        return decision
+    if not _is_on_team(user=user, project_id=decision.application.project_id):
+        raise Http404
+    return decision
+
+
+# --- Allocations ------------------------------------------------------------------------
+
+
+def awards_for_member(*, user) -> dict:
+    """Decisions on the user's applications and the allocations of the user's projects."""
+    mine = ProjectMember.objects.filter(user=user).values("project_id")
+    decisions = (
+        Decision.objects.filter(application__project_id__in=mine)
+        .select_related("application__project", "application__call")
+        .prefetch_related(
+            Prefetch("lines", queryset=DecisionLine.objects.select_related("resource"))
+        )
+        .order_by("-decided_at", "-id")
+    )
+    allocations = (
+        Allocation.objects.filter(project_id__in=mine)
+        .select_related("project", "resource", "application")
+        .order_by("-start_date", "-id")
+    )
+    return {"decisions": list(decisions), "allocations": list(allocations)}
+
+
+def allocation_for_user(*, user, pk: int) -> Allocation:
+    """An allocation for its project's team or for staff who see applications; else 404.
+
+    Carries `my_role` (the user's team role or None) and `current_members`.
+    """
+    allocation = get_object_or_404(
+        Allocation.objects.select_related(
+            "project__organisation", "project__pi", "resource", "application__call"
+        ).prefetch_related(
+            Prefetch(
+                "members",
+                queryset=AllocationMember.objects.filter(removed_at__isnull=True)
+                .select_related("user")
+                .order_by("user__email"),
+                to_attr="current_members",
+            )
+        ),
+        pk=pk,
+    )
+    allocation.my_role = (
+        ProjectMember.objects.filter(project_id=allocation.project_id, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if allocation.my_role is None and not has_capability(user, Capability.VIEW_APPLICATIONS):
+        raise Http404
+    return allocation
+
+
+def staff_allocations(*, state: str = "", call_id: int | None = None) -> QuerySet[Allocation]:
+    queryset = Allocation.objects.select_related(
+        "project__organisation", "resource", "application__call"
+    ).order_by("-created_at", "-id")
+    if state:
+        queryset = queryset.filter(state=state)
+    if call_id:
+        queryset = queryset.filter(application__call_id=call_id)
+    return queryset
+
+
+def decision_page(*, application: Application) -> dict:
+    """What the manager sees next to the decision form, in a constant number of queries."""
+    call = application.call
+    remaining = remaining_capacity(call=call)
+    return {
+        "proposal": proposal_for(application=application),
+        "summary": review_summary(application=application),
+        "comments": reviews_selectors.panel_comments(application=application),
+        "capacities": [
+            {
+                "resource": row.resource,
+                "capacity": row.capacity_gpu_hours,
+                "remaining": remaining.get(row.resource_id, 0),
+            }
+            for row in call.capacities.all()
+        ],
+    }

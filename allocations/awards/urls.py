@@ -1,0 +1,40 @@
+from django.urls import path
+
+from allocations.awards.views import allocations, panel, screening
+
+app_name = "awards"
+urlpatterns = [
+    # Deciders (call managers): screening, panel, decisions
+    path("staff/awards/", screening.call_list, name="call_list"),
+    path(
+        "staff/awards/calls/<int:pk>/screening/",
+        screening.screening_queue,
+        name="screening_queue",
+    ),
+    path("staff/awards/applications/<int:pk>/screen/", screening.screen, name="screen"),
+    path("staff/awards/calls/<int:pk>/panel/", panel.panel, name="panel"),
+    path(
+        "staff/awards/applications/<int:pk>/panel-entry/",
+        panel.panel_entry,
+        name="panel_entry",
+    ),
+    path("staff/awards/applications/<int:pk>/decide/", panel.decide, name="decide"),
+    path("staff/awards/calls/<int:pk>/decisions/", panel.decision_list, name="decision_list"),
+    # Allocations
+    path("staff/allocations/", allocations.staff_allocation_list, name="staff_allocation_list"),
+    path(
+        "staff/allocations/<int:pk>/close/", allocations.allocation_close, name="allocation_close"
+    ),
+    path("allocations/", allocations.allocation_list, name="allocation_list"),
+    path("allocations/<int:pk>/", allocations.allocation_detail, name="allocation_detail"),
+    path(
+        "allocations/<int:pk>/decline/",
+        allocations.allocation_decline,
+        name="allocation_decline",
+    ),
+    path(
+        "applications/<int:pk>/decision-letter/",
+        allocations.letter_download,
+        name="letter_download",
+    ),
+]

@@ -1,0 +1,1 @@
+"""Views of the awards area, by sub-area: screening, panel and decisions, allocations."""
