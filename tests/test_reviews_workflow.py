@@ -154,7 +154,12 @@ def test_reviews_complete_before_assessment_advance_when_assessed(assessor):
 
 def test_assessment_guards_and_correction(assessor, call_manager, reviewer):
     application = application_in(ApplicationState.SUBMITTED)
-    kwargs = dict(feasibility="feasible", recommended_gpu_hours=10, comments="", now=timezone.now())
+    kwargs = {
+        "feasibility": "feasible",
+        "recommended_gpu_hours": 10,
+        "comments": "",
+        "now": timezone.now(),
+    }
     with pytest.raises(ValidationError):
         services.save_assessment(actor=assessor, application_id=application.pk, **kwargs)
     for someone in (call_manager, reviewer):
@@ -370,7 +375,7 @@ def test_reply_guards(applicant, other_applicant, call_manager):
     reply_window(application)
     member = UserFactory()
     add_to_team(application.project, member)
-    kwargs = dict(application_id=application.pk, text="Thanks", now=timezone.now())
+    kwargs = {"application_id": application.pk, "text": "Thanks", "now": timezone.now()}
     with pytest.raises(Http404):
         services.submit_reply(actor=other_applicant, **kwargs)
     with pytest.raises(PermissionDenied):

@@ -83,16 +83,19 @@ class Suggestion:
         return len(self.matched)
 
 
-def suggestions(*, application: Application, limit: int = 10) -> list[Suggestion]:
+def suggestions(
+    *, application: Application, pool: list[ReviewerProfile] | None = None, limit: int = 10
+) -> list[Suggestion]:
     """Reviewers to propose: most matching keywords first, then the least loaded.
 
     Excluded: detected conflicts, anyone already on this application in any state,
-    inactive profiles and reviewers at their maximum load.
+    inactive profiles and reviewers at their maximum load. `pool` is pool_choices()
+    when the caller already has it.
     """
     text_words = rules.project_words(application.project)
     candidates = [
         profile
-        for profile in _pool_for(application)
+        for profile in (pool if pool is not None else _pool_for(application))
         if profile.is_active
         and not profile.conflicted
         and not profile.already_assigned

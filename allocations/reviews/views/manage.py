@@ -58,9 +58,9 @@ def staff_overview(request):
 def _manage_page(request, application, *, assign_form=None, withdraw_forms=None, close_form=None):
     now = timezone.now()
     can_assign = application.state in rules.REVIEWABLE_STATES
-    suggested = selectors.suggestions(application=application) if can_assign else []
+    pool = selectors.pool_choices(application=application) if can_assign else []
+    suggested = selectors.suggestions(application=application, pool=pool) if can_assign else []
     if assign_form is None:
-        pool = selectors.pool_choices(application=application) if can_assign else []
         assign_form = AssignForm(suggested=suggested, pool=pool, now=now)
     assignments = list(application.review_assignments.all())
     for assignment in assignments:
@@ -94,10 +94,11 @@ def manage(request, pk: int):
 def assign(request, pk: int):
     application = selectors.application_for_manager(pk=pk)
     now = timezone.now()
+    pool = selectors.pool_choices(application=application)
     form = AssignForm(
         request.POST,
-        suggested=selectors.suggestions(application=application),
-        pool=selectors.pool_choices(application=application),
+        suggested=selectors.suggestions(application=application, pool=pool),
+        pool=pool,
         now=now,
     )
     if form.is_valid():
