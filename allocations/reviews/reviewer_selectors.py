@@ -18,6 +18,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from allocations.accounts.models import Membership
@@ -204,8 +205,12 @@ def _submitted_reviews(application: Application) -> list[Review]:
     )
 
 
-def reviewer_label(number: int):
+def _label_text(number: int) -> str:
     return _("Reviewer %(number)s") % {"number": number}
+
+
+# Lazy: a letter rendered later under another language shows the label in that language.
+reviewer_label = lazy(_label_text, str)
 
 
 def applicant_reviews(*, application: Application) -> list[dict]:
@@ -213,7 +218,7 @@ def applicant_reviews(*, application: Application) -> list[dict]:
 
     Returns a list, in assignment order, of dicts:
         {"number": 1,
-         "label": "Reviewer 1" (translated in the active language when built),
+         "label": "Reviewer 1" (lazy: translated in the language active when rendered),
          "scores": [{"criterion": "Scientific merit", "score": 4, "scale_max": 5}, ...]
                    (criteria in the call's rubric order),
          "weighted_score": Decimal("4.250"),
@@ -226,7 +231,7 @@ def applicant_reviews(*, application: Application) -> list[dict]:
         result.append(
             {
                 "number": number,
-                "label": str(reviewer_label(number)),
+                "label": reviewer_label(number),
                 "scores": [
                     {"criterion": s.criterion.name, "score": s.score, "scale_max": scale_max}
                     for s in review.scores.all()
@@ -248,7 +253,7 @@ def panel_comments(*, application: Application) -> list[dict]:
     return [
         {
             "number": number,
-            "label": str(reviewer_label(number)),
+            "label": reviewer_label(number),
             "reviewer": review.assignment.reviewer,
             "weighted_score": review.weighted_score,
             "comment_panel": review.comment_panel,
