@@ -22,6 +22,7 @@ from tests.factories import (
     ApplicationFactory,
     CallFactory,
     CallResourceFactory,
+    OrganisationFactory,
     ProjectFactory,
     ResourceRequestFactory,
     RubricCriterionFactory,
@@ -73,15 +74,19 @@ def call_with_capacity(*, capacities=(10_000,), criteria=1, **kwargs):
     return call, rows
 
 
-def application_at(call, *, state=ApplicationState.PANEL, hours=1000, pi=None, **kwargs):
+def application_at(
+    call, *, state=ApplicationState.PANEL, hours=1000, pi=None, resident=False, **kwargs
+):
     """A submitted application of a new project in `state`.
 
-    `hours` is an int (first resource of the call) or a {resource_id: hours} dict.
+    `hours` is an int (first resource of the call) or a {resource_id: hours} dict. The
+    organisation is foreign unless `resident` (the factories know only five valid BINs).
     """
-    project = ProjectFactory(pi=pi) if pi is not None else ProjectFactory()
-    application = ApplicationFactory(
-        project=project, call=call, state=state, submitted_at=timezone.now(), **kwargs
-    )
+    organisation = OrganisationFactory() if resident else OrganisationFactory(foreign=True)
+    extra = {"pi": pi} if pi is not None else {}
+    project = ProjectFactory(organisation=organisation, **extra)
+    kwargs.setdefault("submitted_at", timezone.now())
+    application = ApplicationFactory(project=project, call=call, state=state, **kwargs)
     if isinstance(hours, int):
         first = call.capacities.order_by("resource__name", "id").first()
         hours = {first.resource_id: hours}
@@ -124,6 +129,7 @@ def fast_letters(monkeypatch):
     )
 
 
-@pytest.fixture(autouse=False)
+@pytest.fixture
 def fast_passwords(settings):
+    """Cheap password hashing: these tests create many users (import this fixture)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

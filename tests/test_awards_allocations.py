@@ -23,10 +23,11 @@ from tests.factories_awards import (  # noqa: F401  (fixtures)
     application_at,
     call_with_capacity,
     fast_letters,
+    fast_passwords,
     set_panel_entry,
 )
 
-pytestmark = pytest.mark.usefixtures("fast_letters")
+pytestmark = pytest.mark.usefixtures("fast_letters", "fast_passwords")
 ACCOUNT = re.compile(r"^[a-z][a-z0-9_]{2,31}$")
 
 

@@ -19,7 +19,10 @@ from tests.factories_awards import (  # noqa: F401  (fixtures)
     application_at,
     call_with_capacity,
     fast_letters,
+    fast_passwords,
 )
+
+pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 START = date(2027, 3, 1)
 END = date(2027, 9, 1)

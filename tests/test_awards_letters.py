@@ -16,12 +16,15 @@ from allocations.awards.models import Decision, DecisionOutcome
 from allocations.core.models import AuditEvent, Notification
 from tests.factories import UserFactory
 from tests.factories_applications import add_to_team
-from tests.factories_awards import (
+from tests.factories_awards import (  # noqa: F401  (fixtures)
     TechnicalAssessmentFactory,
     add_reviews,
     application_at,
     call_with_capacity,
+    fast_passwords,
 )
+
+pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 REVIEWER_NAME = "Zhanna Secretreviewer"
 
@@ -43,7 +46,7 @@ def approved(db, call_manager, django_capture_on_commit_callbacks):
     def make(*, language="en", comment="The scaling plan is convincing.", org_name=None):
         call, _rows = call_with_capacity(capacities=(50_000,), title="AI Startups 2027")
         pi = UserFactory(language=language, full_name="Aigerim Pi")
-        application = application_at(call, pi=pi, hours=15_000)
+        application = application_at(call, pi=pi, hours=15_000, resident=True)
         if org_name:
             Organisation.objects.filter(pk=application.project.organisation_id).update(
                 legal_name=org_name

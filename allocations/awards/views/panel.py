@@ -29,6 +29,12 @@ def _panel_response(request, call, *, page_number, row_form=None, row_id=None, s
     return render(request, f"{PANEL_TEMPLATE}#panel_tables" if partial else PANEL_TEMPLATE, context)
 
 
+def _not_saved(form) -> str:
+    """The status line: the service's refusal if any (its row may not be on the page)."""
+    refusals = form.non_field_errors()
+    return " ".join(refusals) if refusals else str(_("Not saved: correct the marked field."))
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 @capability_required(Capability.DECIDE)
@@ -69,7 +75,7 @@ def panel_entry(request, pk: int):
         page_number=page,
         row_form=None if saved else form,
         row_id=None if saved else pk,
-        status=status if saved else _("Not saved: correct the marked field."),
+        status=status if saved else _not_saved(form),
     )
 
 
