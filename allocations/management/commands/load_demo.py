@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from allocations.core.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
+from allocations.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
 
 
 class Command(BaseCommand):

@@ -1,5 +1,7 @@
 """Demo data for `make run`: staff of every role, applicants, an H200 resource, two calls
-and applications in several states. Idempotent: a second run changes nothing.
+and applications in every stage of the review workflow, driven through the real services
+(so audit timelines, notifications, letters and allocations are genuine). Idempotent: a
+second run changes nothing. Lives above the domain packages because it uses all of them.
 
 Demo staff are enrolled in TOTP with one shared, printed secret so a newcomer can sign in;
 `python manage.py totp_code` prints the current code.
@@ -56,14 +58,16 @@ STAFF = [
     ("reviewer2@demo.kz", "Dr. Arman Reviewer", Role.REVIEWER),
 ]
 APPLICANTS = [
-    ("founder@startup.demo.kz", "Alia Founder"),
-    ("researcher@university.demo.kz", "Nurlan Researcher"),
-    ("engineer@company.demo.kz", "Olga Engineer"),
+    ("founder@startup.demo.kz", "Alia Founder", "alia"),
+    ("researcher@university.demo.kz", "Nurlan Researcher", "nurlan"),
+    ("engineer@company.demo.kz", "Olga Engineer", "olga"),
 ]
 
 
-def _user(email: str, name: str) -> User:
-    user, created = User.objects.get_or_create(email=email, defaults={"full_name": name})
+def _user(email: str, name: str, cluster_username: str | None = None) -> User:
+    user, created = User.objects.get_or_create(
+        email=email, defaults={"full_name": name, "cluster_username": cluster_username}
+    )
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save()
@@ -147,11 +151,147 @@ def _application(project, call, resource, hours, state, now, actor) -> Applicati
     return application
 
 
+REVIEW_TEXT = {
+    "comment_applicant": (
+        "A well-prepared request. The scaling plan is convincing; please report the "
+        "tokens processed per GPU-hour at the end of the allocation."
+    ),
+    "comment_panel": "Strong team; the data pipeline is the main risk.",
+}
+
+
+def _walk_to_panel(application, *, manager, assessor, reviewers, pi, now, reply: bool):
+    """Screen, assess, review twice and (optionally) reply, through the services."""
+    from allocations.awards.screening_services import screen_application
+    from allocations.reviews.assessment_services import save_assessment
+    from allocations.reviews.assignment_services import (
+        accept_assignment,
+        assign_reviewer,
+        declare_conflicts,
+    )
+    from allocations.reviews.reply_services import submit_reply
+    from allocations.reviews.review_services import save_review
+
+    screen_application(
+        actor=manager, application_id=application.pk, eligible=True, reason="", now=now
+    )
+    requested = sum(r.gpu_hours for r in application.requests.all())
+    save_assessment(
+        actor=assessor,
+        application_id=application.pk,
+        feasibility="feasible",
+        recommended_gpu_hours=requested * 9 // 10,
+        comments="Runs well on 8-GPU nodes; checkpoint every 2 hours.",
+        now=now,
+    )
+    criteria = list(application.call.criteria.all())
+    for offset, reviewer in enumerate(reviewers):
+        assignment = assign_reviewer(
+            actor=manager,
+            application_id=application.pk,
+            reviewer_id=reviewer.pk,
+            due_at=now + timedelta(days=14),
+            now=now,
+        )
+        accept_assignment(actor=reviewer, assignment_id=assignment.pk, now=now)
+        declare_conflicts(
+            actor=reviewer,
+            assignment_id=assignment.pk,
+            has_conflict=False,
+            statement="",
+            now=now,
+        )
+        save_review(
+            actor=reviewer,
+            assignment_id=assignment.pk,
+            scores={c.pk: 4 + (offset + c.pk) % 2 for c in criteria},
+            recommended_gpu_hours=requested * 8 // 10,
+            submit=True,
+            now=now,
+            **REVIEW_TEXT,
+        )
+    if reply:
+        submit_reply(
+            actor=pi,
+            application_id=application.pk,
+            now=now,
+            text="Thank you. We will report throughput per GPU-hour as asked.",
+        )
+
+
+def _load_review_workflow(*, staff, founder, researcher, engineer, now) -> None:
+    """Applications at each stage: screening queue, reply open, panel, approved."""
+    from allocations.awards.decision_services import decide
+    from allocations.reviews.pool_services import add_to_pool
+
+    if Application.objects.filter(state=ApplicationState.APPROVED).exists():
+        return  # already loaded
+    manager, assessor = staff[Role.CALL_MANAGER], staff[Role.TECHNICAL_ASSESSOR]
+    reviewer1 = User.objects.get(email="reviewer1@demo.kz")
+    reviewer2 = User.objects.get(email="reviewer2@demo.kz")
+    add_to_pool(
+        actor=manager,
+        email=reviewer1.email,
+        max_active_assignments=6,
+        is_active=True,
+        expertise=["nlp", "language", "speech", "models"],
+    )
+    add_to_pool(
+        actor=manager,
+        email=reviewer2.email,
+        max_active_assignments=6,
+        is_active=True,
+        expertise=["vision", "climate", "hpc", "models"],
+    )
+    reviewers = [reviewer1, reviewer2]
+
+    kazllm = Application.objects.get(project__title__startswith="KazLLM")
+    _walk_to_panel(
+        kazllm,
+        manager=manager,
+        assessor=assessor,
+        reviewers=reviewers,
+        pi=founder,
+        now=now,
+        reply=True,
+    )
+    decide(
+        actor=manager,
+        application_id=kazllm.pk,
+        outcome="approved",
+        reason="Ranked first by the panel.",
+        now=now,
+        amounts={r.resource_id: r.gpu_hours * 9 // 10 for r in kazllm.requests.all()},
+        start_date=(now + timedelta(days=7)).date(),
+        end_date=(now + timedelta(days=7 + 182)).date(),
+    )
+    crops = Application.objects.get(project__title="Satellite crop monitoring")
+    _walk_to_panel(
+        crops,
+        manager=manager,
+        assessor=assessor,
+        reviewers=reviewers,
+        pi=founder,
+        now=now,
+        reply=True,
+    )  # waits on the panel for a decision
+    vision = Application.objects.get(project__title="Pipeline inspection vision")
+    _walk_to_panel(
+        vision,
+        manager=manager,
+        assessor=assessor,
+        reviewers=reviewers,
+        pi=engineer,
+        now=now,
+        reply=False,
+    )  # its right to reply is open
+
+
 @transaction.atomic
 def load_demo(*, now=None) -> list[DemoLogin]:
     now = now or timezone.now()
     staff = {role: _staff(email, name, role) for email, name, role in STAFF}
-    founder, researcher, engineer = (_user(e, n) for e, n in APPLICANTS)
+    founder, researcher, engineer = (_user(e, n, login) for e, n, login in APPLICANTS)
 
     h200, _ = Resource.objects.get_or_create(
         name="H200 GPU partition",
@@ -275,8 +415,19 @@ def load_demo(*, now=None) -> list[DemoLogin]:
     _application(climate, academic_call, h200, 25_000, ApplicationState.SUBMITTED, now, researcher)
     _application(genomics, academic_call, h200, 12_000, ApplicationState.WITHDRAWN, now, researcher)
     _application(vision, startup_call, h200, 5_000, ApplicationState.SUBMITTED, now, engineer)
+    crops = _project(
+        founder,
+        startup,
+        "Satellite crop monitoring",
+        "Earth observation",
+        "Segmentation of Sentinel-2 imagery for wheat yield forecasts.",
+    )
+    _application(crops, startup_call, h200, 15_000, ApplicationState.SUBMITTED, now, founder)
+
+    _load_review_workflow(
+        staff=staff, founder=founder, researcher=researcher, engineer=engineer, now=now
+    )
 
     logins = [DemoLogin(e, Role(r).label, r in STAFF_ROLES) for e, _, r in STAFF]
-    logins += [DemoLogin(e, str(Role.APPLICANT.label), False) for e, _ in APPLICANTS]
-    del staff
+    logins += [DemoLogin(e, str(Role.APPLICANT.label), False) for e, _, _ in APPLICANTS]
     return logins
