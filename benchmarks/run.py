@@ -49,9 +49,9 @@ def main() -> None:
     call_command("migrate", verbosity=0, interactive=False)
     call_command("flush", verbosity=0, interactive=False)
 
-    from benchmarks import bench_applications_list
+    from benchmarks import bench_applications_list, bench_panel
 
-    for module in (bench_applications_list,):
+    for module in (bench_applications_list, bench_panel):
         module.run()
 
 

@@ -33,6 +33,8 @@ def split_proportionally(total: int, requested: Mapping[int, int]) -> dict[int, 
     weights = {rid: hours for rid, hours in requested.items() if hours > 0}
     if total <= 0 or not weights:
         return dict.fromkeys(requested, 0)
+    if len(weights) == 1:  # the common case: one resource asked for
+        return {rid: (total if rid in weights else 0) for rid in requested}
     whole = sum(weights.values())
     parts = {rid: total * hours // whole for rid, hours in weights.items()}
     leftover = total - sum(parts.values())
@@ -50,16 +52,17 @@ def default_proposal(
     The technical assessment's recommendation first, then the reviewers' average, never
     more than was requested.
     """
-    for recommendation in (technical, reviewers):
-        if recommendation is not None:
-            whole = Decimal(str(recommendation)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-            return min(int(whole), requested_total)
+    if technical is not None:
+        return min(technical, requested_total)
+    if reviewers is not None:
+        whole = Decimal(str(reviewers)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        return min(int(whole), requested_total)
     return requested_total
 
 
-@dataclass
+@dataclass(slots=True)
 class PanelRow:
-    """One application on the panel, as the ranking sees it."""
+    """One application on the panel, as the ranking sees it (and as the page shows it)."""
 
     application_id: int
     position: int | None
@@ -71,6 +74,14 @@ class PanelRow:
     running: dict[int, int] = field(default_factory=dict)
     over_capacity: bool = False
     rank: int = 0
+    # Shown on the panel page; not used by the ranking.
+    review_count: int = 0
+    technical: int | None = None
+    reviewers: Decimal | float | None = None
+    manual_proposal: int | None = None
+    application: object = None
+    comments: list = field(default_factory=list)
+    per_resource: list = field(default_factory=list)
 
 
 def rank_key(row: PanelRow):

@@ -8,7 +8,8 @@ not depend on the number of applications.
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, FloatField, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -143,18 +144,23 @@ def panel_comments_by_application(*, application_ids) -> dict[int, list[dict]]:
     """
     reviews = (
         Review.objects.filter(_submitted(), assignment__application_id__in=list(application_ids))
-        .select_related("assignment")
         .order_by("assignment__created_at", "assignment_id")
+        .values_list(
+            "assignment__application_id",
+            "weighted_score",
+            "recommended_gpu_hours",
+            "comment_panel",
+        )
     )
     by_application: dict[int, list[dict]] = {}
-    for review in reviews:
-        rows = by_application.setdefault(review.assignment.application_id, [])
+    for application_id, score, recommended, comment in reviews:
+        rows = by_application.setdefault(application_id, [])
         rows.append(
             {
                 "number": len(rows) + 1,
-                "weighted_score": review.weighted_score,
-                "recommended_gpu_hours": review.recommended_gpu_hours,
-                "comment_panel": review.comment_panel,
+                "weighted_score": score,
+                "recommended_gpu_hours": recommended,
+                "comment_panel": comment,
             }
         )
     return by_application
@@ -183,6 +189,10 @@ class PanelView:
         return cap.remaining(capacity=self.capacity, committed=self.committed)
 
 
+def _as_float(field_name: str) -> Cast:
+    return Cast(field_name, FloatField())
+
+
 def ranked_rows(
     *, call: Call, states, capacity, committed, application_ids=None
 ) -> list[cap.PanelRow]:
@@ -199,18 +209,23 @@ def ranked_rows(
         applications = applications.filter(pk__in=application_ids)
     rows = (
         applications.order_by()
-        .values(
-            "id",
-            "state",
-            "submitted_at",
-            position=F("panel_entry__position"),
-            proposed=F("panel_entry__proposed_gpu_hours"),
-            technical=F("technical_assessment__recommended_gpu_hours"),
-        )
         .annotate(
-            score=Avg("review_assignments__review__weighted_score", filter=submitted),
-            reviewers=Avg("review_assignments__review__recommended_gpu_hours", filter=submitted),
+            # Floats: cheaper to fetch than numeric for thousands of rows; only for ranking.
+            score=Avg(_as_float("review_assignments__review__weighted_score"), filter=submitted),
+            reviewers=Avg(
+                _as_float("review_assignments__review__recommended_gpu_hours"), filter=submitted
+            ),
             review_count=Count("review_assignments__review", filter=submitted),
+        )
+        .values_list(
+            "id",
+            "submitted_at",
+            "panel_entry__position",
+            "panel_entry__proposed_gpu_hours",
+            "technical_assessment__recommended_gpu_hours",
+            "score",
+            "reviewers",
+            "review_count",
         )
     )
     requested: dict[int, dict[int, int]] = {}
@@ -219,29 +234,27 @@ def ranked_rows(
     ).values_list("application_id", "resource_id", "gpu_hours"):
         requested.setdefault(application_id, {})[resource_id] = hours
     panel_rows = []
-    for row in rows:
-        asked = requested.get(row["id"], {})
-        proposal = row["proposed"]
+    for pk, submitted_at, position, proposed, technical, score, reviewers, count in rows:
+        asked = requested.get(pk, {})
+        proposal = proposed
         if proposal is None:
             proposal = cap.default_proposal(
-                requested_total=sum(asked.values()),
-                technical=row["technical"],
-                reviewers=row["reviewers"],
+                requested_total=sum(asked.values()), technical=technical, reviewers=reviewers
             )
-        panel_row = cap.PanelRow(
-            application_id=row["id"],
-            position=row["position"],
-            score=row["score"],
-            submitted_order=(row["submitted_at"], row["id"]),
-            requested=asked,
-            proposed_total=proposal,
+        panel_rows.append(
+            cap.PanelRow(
+                application_id=pk,
+                position=position,
+                score=score,
+                submitted_order=(submitted_at, pk),
+                requested=asked,
+                proposed_total=proposal,
+                review_count=count,
+                technical=technical,
+                reviewers=reviewers,
+                manual_proposal=proposed,
+            )
         )
-        panel_row.state = row["state"]
-        panel_row.review_count = row["review_count"]
-        panel_row.technical = row["technical"]
-        panel_row.reviewers = row["reviewers"]
-        panel_row.manual_proposal = row["proposed"]
-        panel_rows.append(panel_row)
     return cap.rank_with_running_totals(panel_rows, capacity=capacity, committed=committed)
 
 
@@ -284,8 +297,10 @@ def panel(*, call: Call, page_number=1) -> PanelView:
     page = Paginator(ranked, PANEL_PAGE_SIZE).get_page(page_number)
     shown = [*page.object_list, *waitlist]
     ids = [row.application_id for row in shown]
-    details = Application.objects.filter(pk__in=ids).select_related(
-        "project__organisation", "project__pi", "technical_assessment", "panel_entry"
+    details = (
+        Application.objects.filter(pk__in=ids)
+        .select_related("project__organisation")
+        .only("id", "project__title", "project__organisation__legal_name")
     )
     by_id = {application.pk: application for application in details}
     comments = panel_comments_by_application(application_ids=ids)
