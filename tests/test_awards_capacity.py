@@ -2,7 +2,7 @@
 (remaining = capacity − granted + released, never negative without a recorded override;
 offers from the waitlist never exceed what was free)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from allocations.awards import capacity as cap
 from allocations.awards import selectors, services
 from allocations.awards.models import Allocation, AllocationState, Decision, DecisionLine
+from allocations.awards.periods import add_months
 from tests.factories_awards import (  # noqa: F401  (fixtures)
     application_at,
     call_with_capacity,
@@ -227,3 +228,22 @@ def test_capacity_invariants_hold_through_any_sequence(call_manager, operations)
             if remaining < 0:
                 event("over capacity by override")
         transaction.set_rollback(True)
+
+
+# --- Periods -------------------------------------------------------------------------
+
+
+@given(
+    day=st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)),
+    months=st.integers(1, 60),
+)
+def test_add_months_lands_in_the_right_month(day, months):
+    later = add_months(day, months)
+    assert (later.year - day.year) * 12 + later.month - day.month == months
+    assert later.day == day.day or (later.day < day.day and (later + timedelta(days=1)).day == 1)
+
+
+def test_add_months_clamps_to_the_end_of_short_months():
+    assert add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
+    assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
+    assert add_months(date(2027, 11, 15), 3) == date(2028, 2, 15)

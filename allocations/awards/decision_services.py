@@ -13,6 +13,7 @@ from allocations.applications.models import Application, ApplicationState
 from allocations.awards import capacity as cap
 from allocations.awards import provisioning, selectors
 from allocations.awards.models import Decision, DecisionLine, DecisionOutcome
+from allocations.awards.periods import requested_period
 from allocations.calls.models import Call
 from allocations.core.audit import record
 from allocations.core.permissions import Capability, has_capability
@@ -199,7 +200,7 @@ def _offer(*, application_id: int, granted: dict[int, int], now) -> Decision:
         .get(pk=application_id)
     )
     decision = application.decision
-    start, end = provisioning.offer_period(application=application, today=timezone.localdate(now))
+    start, end = requested_period(application=application, today=timezone.localdate(now))
     decision.outcome = DecisionOutcome.APPROVED
     decision.reason = WAITLIST_OFFER_REASON
     decision.start_date, decision.end_date = start, end

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast
 from allocations.applications.models import Application, ApplicationState, ResourceRequest
 from allocations.awards import capacity as cap
 from allocations.awards.models import Allocation, DecisionLine
+from allocations.awards.periods import requested_period
 from allocations.calls.models import Call
 from allocations.reviews import selectors as reviews_selectors
 from allocations.reviews.models import AssignmentState, Review
@@ -300,11 +301,12 @@ def review_summary(*, application: Application) -> dict:
     )
 
 
-def decision_page(*, application: Application) -> dict:
+def decision_page(*, application: Application, today) -> dict:
     """What the manager sees next to the decision form, in a constant number of queries."""
     call = application.call
     remaining = remaining_capacity(call=call)
     return {
+        "period": requested_period(application=application, today=today),
         "proposal": proposal_for(application=application),
         "summary": review_summary(application=application),
         "comments": reviews_selectors.panel_comments(application=application),

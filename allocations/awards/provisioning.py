@@ -4,9 +4,6 @@ Nothing here opens a transaction or writes an audit event: the calling service d
 once, for the whole change.
 """
 
-import calendar
-from datetime import date
-
 from django.db import transaction
 from django.urls import reverse
 
@@ -126,17 +123,3 @@ def application_context(application: Application) -> dict:
         "call_title": application.call.title,
         "path": reverse("applications:application_detail", args=[application.pk]),
     }
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day if it is shorter (31 Jan + 1)."""
-    years, month_index = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month_index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def offer_period(*, application: Application, today: date) -> tuple[date, date]:
-    """Start and end for an approval the system makes: the requested period, from today."""
-    start = max(application.start_date or today, today)
-    months = application.duration_months or application.call.max_duration_months
-    return start, add_months(start, months)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from allocations.applications.models import ApplicationState
-from allocations.awards import provisioning, selectors, services
+from allocations.awards import selectors, services
 from allocations.awards.forms import DecisionForm, PanelEntryForm
 from allocations.core.permissions import Capability, capability_required
 
@@ -82,8 +82,8 @@ def panel_entry(request, pk: int):
 @capability_required(Capability.DECIDE)
 def decide(request, pk: int):
     application = selectors.application_for_staff(pk=pk)
-    page = selectors.decision_page(application=application)
-    start, end = provisioning.offer_period(application=application, today=timezone.localdate())
+    page = selectors.decision_page(application=application, today=timezone.localdate())
+    start, end = page["period"]
     initial = {"start_date": start, "end_date": end}
     initial.update({f"gpu_hours_{rid}": hours for rid, hours in page["proposal"].items()})
     form = DecisionForm(
