@@ -1,11 +1,15 @@
 """Review in Chromium: pool → assessment → assignment → declaration → review (htmx draft,
-then submit) → the applicant's reply. Every page is checked with axe and the CSP."""
+then submit) → the applicant's reply → the panel's decision → the PI's letter and
+allocation. Every page is checked with axe and the CSP."""
+
+import re
 
 import pytest
 from django.urls import reverse
 
 from allocations.accounts.models import Role
 from allocations.applications.models import ApplicationState
+from allocations.awards.models import Allocation, AllocationState, Decision
 from allocations.reviews.models import AssignmentState, Review, ReviewAssignment
 from tests.browser.conftest import assert_accessible, log_in
 from tests.factories import ProjectFactory, UserFactory, make_staff
@@ -124,3 +128,28 @@ def test_review_journey_from_pool_to_reply(page, live_server):
     page.goto(reverse("reviews:staff_overview"))
     assert_accessible(page)
     page.wait_for_load_state("networkidle")
+
+    # The panel: the manager decides from the ranked list; the letter and allocation follow.
+    page.goto(reverse("awards:panel", args=[call.pk]))
+    assert_accessible(page)
+    page.locator(f"#row-{application.pk}").get_by_role("link", name=re.compile("^Decide")).click()
+    assert_accessible(page)
+    page.get_by_label("Approve", exact=True).check()
+    page.get_by_label("Reason", exact=True).fill("Convincing review; feasible on one node.")
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_url(re.compile(r"/panel/$"))
+    application.refresh_from_db()
+    assert application.state == ApplicationState.APPROVED
+    assert Decision.objects.get(application=application).letter
+    allocation = Allocation.objects.get(application=application)
+    assert allocation.state == AllocationState.ACTIVE
+
+    # The PI sees the outcome: letter and allocation, and the reviewer's name nowhere.
+    _switch(page, live_server, pi)
+    page.goto(reverse("applications:application_detail", args=[application.pk]))
+    assert_accessible(page)
+    assert page.get_by_role("link", name="Decision letter (PDF)").count() == 1
+    page.get_by_role("link", name="Your allocations").click()
+    assert allocation.slurm_account in page.locator("main").inner_text()
+    assert "Erlan Expert" not in page.content()
+    assert_accessible(page)
