@@ -1,6 +1,7 @@
 """Forms of the awards area. They parse and mark fields; services decide."""
 
 from django import forms
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from allocations.awards.models import AllocationState, DecisionOutcome
@@ -78,7 +79,8 @@ class DecisionForm(forms.Form):
                 label=_("GPU-hours on %(resource)s") % {"resource": request.resource.name},
                 min_value=0,
                 required=False,
-                help_text=_("Requested: %(hours)s") % {"hours": request.gpu_hours},
+                help_text=_("Requested: %(hours)s")
+                % {"hours": number_format(request.gpu_hours, force_grouping=True)},
             )
             self.amount_fields.append((request.resource_id, name))
         order = ["outcome", "reason", *(name for _rid, name in self.amount_fields)]
