@@ -26,12 +26,19 @@ app.conf.task_routes = {
     "allocations.core.tasks.*": {"queue": "mail"},
     "allocations.accounts.tasks.*": {"queue": "default"},
     "allocations.applications.tasks.*": {"queue": "mail"},
+    "allocations.reviews.tasks.*": {"queue": "default"},
+    "allocations.awards.tasks.*": {"queue": "documents"},
     "allocations.scheduler.tasks.*": {"queue": "scheduler"},
     "allocations.billing.tasks.*": {"queue": "documents"},
 }
 app.conf.task_default_queue = "default"
 
 app.conf.beat_schedule = {
+    # Operations left pending by an outage or a crashed worker are sent again.
+    "scheduler-pending-operations": {
+        "task": "allocations.scheduler.tasks.run_pending_operations",
+        "schedule": crontab(minute="*/5"),
+    },
     "expire-invitations": {
         "task": "allocations.accounts.tasks.expire_invitations",
         "schedule": crontab(minute=15),
