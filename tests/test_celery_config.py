@@ -1,6 +1,11 @@
 """Periodic jobs are declared in code and point at tasks that exist; routes cover every area."""
 
+import pytest
+
 from portal.celery import app
+
+# Celery's Django fix-up runs the system checks when the task modules load; they touch the DB.
+pytestmark = pytest.mark.django_db
 
 
 def test_every_beat_entry_names_a_registered_task():
