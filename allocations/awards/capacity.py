@@ -67,7 +67,7 @@ class PanelRow:
     application_id: int
     position: int | None
     score: Decimal | None
-    submitted_order: tuple  # (submitted_at, id): the last tie-breaker
+    submitted_order: tuple  # earlier submissions first: the last tie-breaker
     requested: dict[int, int]
     proposed_total: int
     proposed: dict[int, int] = field(default_factory=dict)
