@@ -354,3 +354,13 @@ def test_decided_start_date_guards_decline_page(client, call_manager):
     client.force_login(application.project.pi)
     page = client.get(reverse("awards:allocation_decline", args=[allocation.pk])).content.decode()
     assert "can no longer be declined" in page
+
+
+def test_staff_allocation_filter_bad_input_shows_the_error(client, call_manager):
+    call, _rows = call_with_capacity(capacities=(50_000,))
+    approve(call_manager, application_at(call), 700)
+    client.force_login(call_manager)
+    response = client.get(reverse("awards:staff_allocation_list") + "?state=sleeping")
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+    assert response.context["page"].paginator.count == 1  # unfiltered, nothing hidden
