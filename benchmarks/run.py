@@ -2,7 +2,7 @@
 """Runs every benchmark and prints `BENCH <name> <value> <unit>` lines.
 
 Uses the database in DATABASE_URL (the Makefile points it at a PostgreSQL database
-`portal_bench`, created here if missing and emptied before each run).
+`portal_bench`, dropped and created afresh by every run, so its schema always matches).
 """
 
 import os
@@ -16,7 +16,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
 
-def _ensure_database() -> None:
+def _fresh_database() -> None:
     from django.conf import settings
 
     db = settings.DATABASES["default"]
@@ -31,11 +31,8 @@ def _ensure_database() -> None:
             dbname="postgres",
             autocommit=True,
         )
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
-        ).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
+        admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
         admin.close()
 
 
@@ -43,11 +40,10 @@ def main() -> None:
     import django
 
     django.setup()
-    _ensure_database()
+    _fresh_database()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
-    call_command("flush", verbosity=0, interactive=False)
 
     from benchmarks import bench_applications_list, bench_panel
 
