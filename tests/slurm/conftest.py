@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "slurm-cluster"
-STATE = Path(os.environ.get("SLURM_STATE_DIR") or REPO / ".slurm")
+STATE = Path(os.environ.get("SLURM_STATE_DIR") or "/var/lib/portal-slurm")
 START_TIMEOUT = 300  # seconds; a cold start that installs the packages takes about 40
 
 
