@@ -11,6 +11,7 @@ from allocations.calls import selectors, services
 from allocations.calls.forms import CallEditor, CallStateFilterForm, ResourceForm
 from allocations.calls.models import CallState
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import errors_to_messages, htmx_partial
 
 manages_calls = capability_required(Capability.MANAGE_CALLS)
 
@@ -62,8 +63,7 @@ def _set_resource_active(request, pk: int, *, active: bool):
             actor=request.user, resource_id=pk, active=active, now=timezone.now()
         )
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        errors_to_messages(request, error)
     else:
         if active:
             text = _("Resource %(name)s is active again.")
@@ -97,10 +97,9 @@ def staff_call_list(request):
         "calls": selectors.calls_for_staff(now=timezone.now(), state=state),
         "states": CallState,
     }
-    template = "calls/staff_call_list.html"
-    if request.htmx:
-        template += "#call-table"
-    return render(request, template, context)
+    return render(
+        request, htmx_partial(request, "calls/staff_call_list.html", "call-table"), context
+    )
 
 
 def _edit_call(request, call):
@@ -147,8 +146,7 @@ def _publication(request, pk: int, *, publish: bool):
     try:
         call = change(actor=request.user, call_id=pk)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        errors_to_messages(request, error)
     else:
         text = _("Call %(title)s published.") if publish else _("Call %(title)s unpublished.")
         messages.success(request, text % {"title": call.title})

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from allocations.accounts import invitation_services, selectors
 from allocations.accounts.forms import InvitationForm
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import errors_to_messages
 
 # Read by PortalAccountAdapter.get_login_redirect_url to come back here after login.
 PENDING_INVITATION_SESSION_KEY = "pending_invitation_token"
@@ -49,8 +50,7 @@ def invitation_revoke(request, pk: int, invitation_pk: int):
             actor=request.user, organisation_id=pk, invitation_id=invitation_pk
         )
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        errors_to_messages(request, error)
     else:
         messages.success(request, _("The invitation is revoked."))
     return redirect("accounts:organisation_detail", pk)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from allocations.accounts import selectors, services
 from allocations.accounts.forms import MemberRoleForm, OrganisationForm
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import errors_to_messages
 
 
 @capability_required(Capability.APPLY)
@@ -58,11 +59,6 @@ def organisation_edit(request, pk: int):
     )
 
 
-def _report(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
-
-
 @capability_required(Capability.APPLY)
 @require_POST
 def member_role(request, pk: int, membership_pk: int):
@@ -78,7 +74,7 @@ def member_role(request, pk: int, membership_pk: int):
             role=form.cleaned_data["role"],
         )
     except ValidationError as error:
-        _report(request, error)
+        errors_to_messages(request, error)
     else:
         messages.success(request, _("The member's role is changed."))
     return redirect("accounts:organisation_detail", pk)
@@ -92,7 +88,7 @@ def member_remove(request, pk: int, membership_pk: int):
             actor=request.user, organisation_id=pk, membership_id=membership_pk
         )
     except ValidationError as error:
-        _report(request, error)
+        errors_to_messages(request, error)
         return redirect("accounts:organisation_detail", pk)
     if removed.user_id == request.user.pk:
         # Someone who removed themself can no longer see the organisation.
@@ -108,7 +104,7 @@ def organisation_leave(request, pk: int):
     try:
         services.leave_organisation(actor=request.user, organisation_id=pk)
     except ValidationError as error:
-        _report(request, error)
+        errors_to_messages(request, error)
         return redirect("accounts:organisation_detail", pk)
     messages.success(request, _("You have left the organisation."))
     return redirect("accounts:organisation_list")

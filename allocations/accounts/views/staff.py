@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from allocations.accounts import selectors, services
 from allocations.accounts.forms import RoleGrantForm, UserSearchForm
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import errors_to_messages
 
 
 @capability_required(Capability.MANAGE_USERS)
@@ -52,8 +53,7 @@ def staff_role_revoke(request, pk: int, role: str):
     try:
         services.revoke_role(actor=request.user, user_id=pk, role=role)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        errors_to_messages(request, error)
     else:
         messages.success(request, _("The role is revoked."))
     return redirect("accounts:staff_user_detail", pk)

@@ -12,6 +12,7 @@ from allocations.applications import selectors, services
 from allocations.applications.forms import AttachmentForm
 from allocations.applications.views.applications import READ_ONLY, edit_page
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import errors_to_messages
 
 
 @require_POST
@@ -48,8 +49,7 @@ def attachment_delete(request, pk: int, attachment_pk: int):
             actor=request.user, application_id=pk, attachment_id=attachment_pk
         )
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        errors_to_messages(request, error)
         return redirect("applications:application_detail", pk)
     messages.success(request, _("The file was removed."))
     return redirect("applications:application_edit", pk)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from allocations.applications import selectors, services
 from allocations.applications.forms import ProjectCreateForm, ProjectEditForm, TeamMemberForm
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import errors_to_messages
 
 
 def _require_leading(project) -> None:
@@ -101,8 +102,7 @@ def project_member_remove(request, pk: int, member_pk: int):
     try:
         services.remove_project_member(actor=request.user, project_id=pk, member_id=member_pk)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        errors_to_messages(request, error)
     else:
         messages.success(request, _("The person was removed from the team."))
     return redirect("applications:project_team", pk)

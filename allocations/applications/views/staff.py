@@ -8,6 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 from allocations.applications import selectors
 from allocations.applications.forms import StaffFilterForm
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import htmx_partial
 
 LIST_TEMPLATE = "applications/staff/list.html"
 
@@ -36,8 +37,7 @@ def staff_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
-    partial = request.htmx and not request.htmx.history_restore_request
-    return render(request, f"{LIST_TEMPLATE}#results" if partial else LIST_TEMPLATE, context)
+    return render(request, htmx_partial(request, LIST_TEMPLATE, "results"), context)
 
 
 @capability_required(Capability.VIEW_APPLICATIONS)

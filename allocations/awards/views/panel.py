@@ -13,6 +13,7 @@ from allocations.applications.models import ApplicationState
 from allocations.awards import selectors, services
 from allocations.awards.forms import DecisionForm, PanelEntryForm
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import htmx_partial
 
 PANEL_TEMPLATE = "awards/panel.html"
 DECIDABLE_STATES = (ApplicationState.PANEL, ApplicationState.WAITLISTED)
@@ -25,8 +26,7 @@ def _panel_response(request, call, *, page_number, row_form=None, row_id=None, s
         "row_form_for": row_id,
         "status": status,
     }
-    partial = request.htmx and not request.htmx.history_restore_request
-    return render(request, f"{PANEL_TEMPLATE}#panel_tables" if partial else PANEL_TEMPLATE, context)
+    return render(request, htmx_partial(request, PANEL_TEMPLATE, "panel_tables"), context)
 
 
 def _not_saved(form) -> str:

@@ -10,10 +10,10 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import htmx_partial
 from allocations.reviews import selectors, services
 from allocations.reviews.forms import AssessmentForm, AssessmentQueueForm
 from allocations.reviews.rules import ASSESSABLE_STATES
-from allocations.reviews.views.common import htmx_partial
 
 QUEUE_TEMPLATE = "reviews/assessments/queue.html"
 

@@ -13,10 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import htmx_partial
 from allocations.reviews import rules, selectors, services
 from allocations.reviews.forms import AssignForm, CallFilterForm, OptionalReasonForm, ReasonForm
 from allocations.reviews.models import OPEN_ASSIGNMENT_STATES
-from allocations.reviews.views.common import htmx_partial
 
 decides = capability_required(Capability.DECIDE)
 OVERVIEW_TEMPLATE = "reviews/staff/overview.html"

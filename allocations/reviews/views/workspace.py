@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import errors_to_messages
 from allocations.reviews import selectors, services
 from allocations.reviews.forms import DeclarationForm, ReasonForm, ReviewForm
 from allocations.reviews.models import AssignmentState
-from allocations.reviews.views.common import errors_to_messages
 
 reviews = capability_required(Capability.REVIEW)
 ASSIGNMENT_TEMPLATE = "reviews/workspace/assignment.html"

@@ -1,4 +1,4 @@
-"""Small helpers shared by the reviews views."""
+"""Small helpers every area's views share."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -11,7 +11,8 @@ def errors_to_messages(request, error: ValidationError) -> None:
 
 
 def htmx_partial(request, template: str, name: str) -> str:
-    """The template, or one of its partials when htmx asks for a region."""
+    """The template, or one of its partials when htmx asks for a region (not when it
+    restores a page from its history cache, which needs the whole page)."""
     if request.htmx and not request.htmx.history_restore_request:
         return f"{template}#{name}"
     return template
