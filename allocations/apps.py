@@ -8,4 +8,5 @@ class AllocationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from allocations.awards import receivers  # noqa: F401  (follows team changes)
         from allocations.core import checks  # noqa: F401  (registers the deploy checks)

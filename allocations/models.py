@@ -17,6 +17,7 @@ from allocations.applications.models import (  # noqa: F401
 from allocations.awards.models import (  # noqa: F401
     Allocation,
     AllocationMember,
+    ChangeRequest,
     Decision,
     DecisionLine,
     PanelEntry,
@@ -33,4 +34,8 @@ from allocations.reviews.models import (  # noqa: F401
     ReviewScore,
     TechnicalAssessment,
 )
-from allocations.scheduler.models import SchedulerOperation  # noqa: F401
+from allocations.scheduler.models import (  # noqa: F401
+    ReconcileRun,
+    SchedulerAccount,
+    SchedulerOperation,
+)

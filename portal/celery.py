@@ -34,10 +34,19 @@ app.conf.task_routes = {
 app.conf.task_default_queue = "default"
 
 app.conf.beat_schedule = {
-    # Operations left pending by an outage or a crashed worker are sent again.
-    "scheduler-pending-operations": {
-        "task": "allocations.scheduler.tasks.run_pending_operations",
-        "schedule": crontab(minute="*/5"),
+    # Changes left waiting by an outage, a lost message or a crashed worker are sent again.
+    "scheduler-send-due": {
+        "task": "allocations.scheduler.tasks.send_due_accounts",
+        "schedule": 60.0,
+    },
+    # Compare the cluster with the desired state; repair and report drift.
+    "scheduler-reconcile": {
+        "task": "allocations.scheduler.tasks.reconcile_clusters",
+        "schedule": crontab(minute=25),
+    },
+    "expire-allocations": {
+        "task": "allocations.awards.tasks.expire_allocations",
+        "schedule": crontab(minute=45),
     },
     "expire-invitations": {
         "task": "allocations.accounts.tasks.expire_invitations",

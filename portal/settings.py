@@ -11,7 +11,7 @@ import dj_database_url
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_int, env_list, env_str
+from portal.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -205,7 +205,21 @@ SLURM_REST_URL = env_str("SLURM_REST_URL", "")
 SLURM_REST_USER = env_str("SLURM_REST_USER", "")
 SLURM_REST_TOKEN = env_str("SLURM_REST_TOKEN", "")
 SLURM_REST_API_VERSION = env_str("SLURM_REST_API_VERSION", "v0.0.38")
+SLURM_REST_TOKEN_FILE = env_str("SLURM_REST_TOKEN_FILE", "")  # re-read per request
+SLURM_REST_TIMEOUT = env_float("SLURM_REST_TIMEOUT", 15.0)  # seconds per request
 SLURM_CLUSTER_NAME = env_str("SLURM_CLUSTER_NAME", "kazgpu")
+# An account under root that the portal touches before modifying another account's
+# association (a Slurm 22.05 bug; scripts/slurm-cluster creates it).
+SLURM_SENTINEL_ACCOUNT = env_str("SLURM_SENTINEL_ACCOUNT", "portal_sentinel")
+# Failed scheduler operations are retried after base * 2^(attempts-1) seconds, capped.
+SCHEDULER_RETRY_BASE_SECONDS = env_float("SCHEDULER_RETRY_BASE_SECONDS", 2.0)
+SCHEDULER_RETRY_MAX_SECONDS = env_float("SCHEDULER_RETRY_MAX_SECONDS", 300.0)
+# How long one worker may hold an account while converging it (longer than all of its
+# requests can take together); a crashed worker's hold expires after this.
+SCHEDULER_LEASE_SECONDS = env_int("SCHEDULER_LEASE_SECONDS", 300)
+# Accounts on the cluster named like the portal's own that the portal does not know are
+# reported by reconcile (never touched). Other accounts are the operators' business.
+SCHEDULER_OWNED_ACCOUNT_PATTERN = env_str("SCHEDULER_OWNED_ACCOUNT_PATTERN", r"^p\d+_a\d+(_r\d+)?$")
 
 # --- Security ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -15,8 +15,8 @@ from allocations.awards import services
 from allocations.awards.models import Allocation, AllocationState, Decision, DecisionOutcome
 from allocations.awards.provisioning import account_name
 from allocations.core.models import AuditEvent, Notification
-from allocations.scheduler.models import OperationState, SchedulerOperation
-from allocations.scheduler.services import run_operation
+from allocations.scheduler.models import OperationReason, OperationState, SchedulerOperation
+from allocations.scheduler.services import Outcome, converge_account
 from tests.factories import UserFactory
 from tests.factories_applications import add_to_team
 from tests.factories_awards import (  # noqa: F401  (fixtures)
@@ -84,16 +84,20 @@ def test_approval_provisions_an_active_allocation_for_the_team(
     assert allocation.slurm_account == expected
     assert allocation.state == AllocationState.PENDING
     assert allocation.members.count() == 3
-    operation = SchedulerOperation.objects.get(account=expected)
+    operation = SchedulerOperation.objects.get(account__name=expected)
     assert operation.state == OperationState.PENDING
+    assert operation.reason == OperationReason.APPROVAL
+    assert (operation.gpu_minutes, operation.users) == (90_000, ["aigerim", "bolat"])
 
+    account_id = operation.account_id
     with django_capture_on_commit_callbacks(execute=True):
-        run_operation(operation_id=operation.pk, now=timezone.now())
-    run_operation(operation_id=operation.pk, now=timezone.now())  # a repeat changes nothing
+        converge_account(account_id=account_id, now=timezone.now())
+    # A repeat changes nothing.
+    assert converge_account(account_id=account_id, now=timezone.now()) == (Outcome.IN_SYNC, None)
     services.activate_allocation(allocation_id=allocation.pk, now=timezone.now())
     operation.refresh_from_db()
-    assert operation.state == OperationState.DONE
-    commands = operation.result["commands"]
+    assert operation.state == OperationState.DONE and operation.attempts == 1
+    commands = operation.actions
     assert any(f"account {expected} " in c and "GrpTRESMins=gres/gpu=90000" in c for c in commands)
     assert sorted(c.split()[4] for c in commands if " add user " in c) == ["aigerim", "bolat"]
     allocation.refresh_from_db()
@@ -110,8 +114,8 @@ def test_whole_chain_runs_after_commit(call_manager, django_capture_on_commit_ca
         approve(call_manager, application, 100)
     allocation = Allocation.objects.get()
     assert allocation.state == AllocationState.ACTIVE
-    operation = SchedulerOperation.objects.get(account=allocation.slurm_account)
-    assert "GrpTRESMins=gres/gpu=6000" in operation.result["commands"][1]
+    operation = SchedulerOperation.objects.get(account__name=allocation.slurm_account)
+    assert "GrpTRESMins=gres/gpu=6000" in operation.actions[1]
     assert Decision.objects.get().letter
 
 
@@ -173,8 +177,8 @@ def test_declining_offers_the_hours_to_the_next_waitlisted_that_fits(crowded_cal
     assert (event.from_state, event.to_state) == ("waitlisted", "approved")
     declined = AuditEvent.objects.get(verb="allocation.declined")
     assert declined.data["offered_to"] == [c.pk]
-    lock = SchedulerOperation.objects.filter(account=allocation.slurm_account).latest("id")
-    assert lock.payload["gpu_minutes"] == 0 and lock.payload["users"] == []
+    lock = SchedulerOperation.objects.filter(account__name=allocation.slurm_account).latest("id")
+    assert (lock.gpu_minutes, lock.users, lock.reason) == (0, [], OperationReason.CLOSURE)
 
 
 def test_closing_early_releases_the_unused_hours(crowded_call, call_manager):
@@ -279,7 +283,7 @@ def test_team_sees_allocation_with_job_snippet(client, call_manager):
     detail = client.get(reverse("awards:allocation_detail", args=[allocation.pk])).content.decode()
     snippet = (
         f"sbatch --account={allocation.slurm_account} "
-        f"--partition={allocation.resource.partition} --gres=gpu:8 job.sh"
+        f"--partition={allocation.resource.partition} --gres=gpu:1 job.sh"
     )
     assert snippet in detail
     assert application.project.pi.email in detail

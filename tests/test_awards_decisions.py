@@ -245,7 +245,7 @@ def test_two_concurrent_approvals_make_one_decision(call_manager):
     assert sorted(outcomes) == ["decided", "refused"]
     assert Decision.objects.count() == 1
     assert Allocation.objects.count() == 1
-    assert SchedulerOperation.objects.filter(account__startswith="p").count() == 1
+    assert SchedulerOperation.objects.filter(account__name__startswith="p").count() == 1
 
 
 # --- The decision form --------------------------------------------------------------

@@ -100,9 +100,9 @@ def test_from_submission_to_active_allocation(
     assert decision.letter and decision.letter_language == pi.language
     allocation = Allocation.objects.get(application=application)
     assert allocation.state == AllocationState.ACTIVE
-    operation = SchedulerOperation.objects.get(account=allocation.slurm_account)
+    operation = SchedulerOperation.objects.get(account__name=allocation.slurm_account)
     assert operation.state == OperationState.DONE
-    assert "GrpTRESMins=gres/gpu=54000" in operation.result["commands"][1]
+    assert "GrpTRESMins=gres/gpu=54000" in operation.actions[1]
     assert any(m.to == [pi.email] and m.attachments for m in mailoutbox)
     kinds = set(Notification.objects.filter(user=pi).values_list("kind", flat=True))
     assert {"awards_screened", "awards_decision", "awards_allocation_ready"} <= kinds

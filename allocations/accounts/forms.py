@@ -94,3 +94,15 @@ class RoleGrantForm(forms.Form):
         label=_("Role to grant"),
         choices=GRANTABLE_ROLES,
     )
+
+
+class ClusterUsernameForm(forms.Form):
+    cluster_username = forms.CharField(
+        label=_("Cluster username"),
+        max_length=32,
+        help_text=_(
+            "Your login on the cluster's login nodes. The portal adds it to the Slurm accounts "
+            "of your allocations; changing it moves your access to the new name."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "spellcheck": "false"}),
+    )

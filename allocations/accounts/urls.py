@@ -1,9 +1,10 @@
 from django.urls import path
 
-from allocations.accounts.views import invitations, organisations, staff
+from allocations.accounts.views import invitations, organisations, profile, staff
 
 app_name = "accounts"
 urlpatterns = [
+    path("me/cluster-username/", profile.cluster_username, name="cluster_username"),
     path("organisations/", organisations.organisation_list, name="organisation_list"),
     path("organisations/new/", organisations.organisation_create, name="organisation_create"),
     path("organisations/<int:pk>/", organisations.organisation_detail, name="organisation_detail"),

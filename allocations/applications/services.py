@@ -20,6 +20,7 @@ from allocations.applications.application_services import (  # noqa: F401
     withdraw_application,
 )
 from allocations.applications.models import Project, ProjectMember, TeamRole
+from allocations.applications.signals import team_member_added, team_member_removed
 from allocations.core.audit import record
 from allocations.core.permissions import Capability, require
 
@@ -124,6 +125,7 @@ def add_project_member(*, actor: User, project_id: int, email: str, role: str) -
         target=project,
         data={"user_id": user.pk, "email": user.email, "role": role},
     )
+    team_member_added.send(sender=Project, project_id=project.pk, user_id=user.pk, actor=actor)
     return member
 
 
@@ -141,3 +143,6 @@ def remove_project_member(*, actor: User, project_id: int, member_id: int) -> No
     data = {"user_id": member.user_id, "email": member.user.email, "role": member.role}
     member.delete()
     record(actor=actor, verb="project.member_removed", target=project, data=data)
+    team_member_removed.send(
+        sender=Project, project_id=project.pk, user_id=data["user_id"], actor=actor
+    )

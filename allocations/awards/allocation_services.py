@@ -4,32 +4,16 @@ provisioned it, the PI declining it before it starts, the call manager closing i
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from allocations.applications.models import ProjectMember, TeamRole
 from allocations.awards import provisioning
 from allocations.awards.decision_services import offer_freed_capacity
-from allocations.awards.models import Allocation, AllocationState
+from allocations.awards.models import OPEN_STATES, Allocation, AllocationState
 from allocations.calls.models import Call
 from allocations.core.audit import record
 from allocations.core.permissions import Capability, require
-
-OPEN_STATES = (AllocationState.PENDING, AllocationState.ACTIVE, AllocationState.SUSPENDED)
-
-
-def _allocation_context(allocation: Allocation) -> dict:
-    return {
-        "account": allocation.slurm_account,
-        "resource": allocation.resource.name,
-        "gpu_hours": allocation.gpu_hours,
-        "start_date": allocation.start_date.isoformat(),
-        "end_date": allocation.end_date.isoformat(),
-        "reference": allocation.application.reference,
-        "project_title": allocation.project.title,
-        "path": reverse("awards:allocation_detail", args=[allocation.pk]),
-    }
 
 
 def _lock_call_and_allocation(*, allocation_id: int) -> tuple[Call, Allocation]:
@@ -71,7 +55,7 @@ def activate_allocation(*, allocation_id: int, now) -> Allocation | None:
         to_state=AllocationState.ACTIVE,
         data={"account": allocation.slurm_account, "reason": "scheduler account provisioned"},
     )
-    context = _allocation_context(allocation)
+    context = provisioning.allocation_context(allocation)
     provisioning.notify_team(
         project_id=allocation.project_id,
         template="awards_allocation_ready",
@@ -88,7 +72,7 @@ def _release(*, call: Call, allocation: Allocation, hours: int, reason: str, now
     allocation.close_reason = reason
     allocation.save(update_fields=["state", "released_gpu_hours", "close_reason"])
     provisioning.lock_account(allocation=allocation)
-    context = _allocation_context(allocation)
+    context = provisioning.allocation_context(allocation)
     context["reason"] = reason
     provisioning.notify_team(
         project_id=allocation.project_id,

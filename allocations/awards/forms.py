@@ -142,3 +142,17 @@ class AllocationFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any state")), *AllocationState.choices],
     )
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The team reads it in the notice they receive."),
+    )
+
+
+class AllocationMemberForm(forms.Form):
+    """Put a team member on the allocation (the service checks they are on the team)."""
+
+    user = forms.IntegerField(label=_("Team member"), min_value=1)

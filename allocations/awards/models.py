@@ -140,6 +140,10 @@ class AllocationState(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+# Where an allocation can still change (members, suspension, closing, declining).
+OPEN_STATES = (AllocationState.PENDING, AllocationState.ACTIVE, AllocationState.SUSPENDED)
+
+
 class Allocation(models.Model):
     """GPU-hours on one resource for a period, with a stable Slurm account."""
 
@@ -209,3 +213,76 @@ class AllocationMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.allocation}"
+
+
+class ChangeKind(models.TextChoices):
+    EXTENSION = "extension", _("Extension (a later end date)")
+    SUPPLEMENT = "supplement", _("Supplement (more GPU-hours)")
+
+
+class ChangeRequestState(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ChangeRequest(models.Model):
+    """An extension or supplement of an allocation, decided like a small application."""
+
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.CASCADE, related_name="change_requests"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=ChangeKind.choices)
+    # Extra GPU-hours asked for (a supplement must ask for some; an extension may).
+    requested_gpu_hours = models.PositiveBigIntegerField(_("additional GPU-hours"), default=0)
+    # The new end date asked for (extensions only).
+    requested_end_date = models.DateField(_("new end date"), null=True, blank=True)
+    justification = models.TextField(_("justification"))
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=ChangeRequestState.choices,
+        default=ChangeRequestState.SUBMITTED,
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), blank=True)
+    granted_gpu_hours = models.PositiveBigIntegerField(
+        _("GPU-hours granted"), null=True, blank=True
+    )
+    granted_end_date = models.DateField(_("end date granted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # One open request of each kind per allocation.
+            models.UniqueConstraint(
+                fields=["allocation", "kind"],
+                condition=Q(state="submitted"),
+                name="change_request_one_open_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="extension") | Q(requested_end_date__isnull=False),
+                name="change_request_extension_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="supplement") | Q(requested_gpu_hours__gt=0),
+                name="change_request_supplement_has_hours",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="submitted") | Q(decided_at__isnull=False),
+                name="change_request_decided_has_time",
+            ),
+        ]
+        verbose_name = _("change request")
+        verbose_name_plural = _("change requests")
+
+    def __str__(self) -> str:
+        return f"{self.allocation.slurm_account}: {self.kind} ({self.state})"

@@ -8,12 +8,11 @@ from django.db import transaction
 from django.urls import reverse
 
 from allocations.applications.models import Application, ProjectMember
+from allocations.awards import sync
 from allocations.awards.models import Allocation, AllocationMember, Decision
 from allocations.calls.models import Call
 from allocations.core.notifications import notify_user
-from allocations.scheduler import services as scheduler
-
-ACTIVATE_TASK = "allocations.awards.tasks.allocation_provisioned"
+from allocations.scheduler.models import OperationReason
 
 
 def account_name(*, project_id: int, application_id: int, resource_id: int | None = None) -> str:
@@ -75,27 +74,14 @@ def create_allocations(*, decision: Decision, application: Application) -> list[
         AllocationMember.objects.bulk_create(
             AllocationMember(allocation=allocation, user=member.user) for member in team
         )
-        scheduler.ensure_account(
-            cluster=line.resource.cluster,
-            account=allocation.slurm_account,
-            gpu_minutes=line.gpu_hours * 60,
-            users=[m.user.cluster_username for m in team if m.user.cluster_username],
-            description=f"{application.reference} {application.project.title}",
-            on_done=(ACTIVATE_TASK, {"allocation_id": allocation.pk}),
-        )
+        sync.push(allocation=allocation, reason=OperationReason.APPROVAL, activate=True)
         allocations.append(allocation)
     return allocations
 
 
 def lock_account(*, allocation: Allocation) -> None:
-    """Ask the scheduler for a zero GPU limit and no users; the account stays for accounting."""
-    scheduler.ensure_account(
-        cluster=allocation.resource.cluster,
-        account=allocation.slurm_account,
-        gpu_minutes=0,
-        users=[],
-        description=f"{allocation.application.reference} (closed)",
-    )
+    """Zero GPU limit and no users for a closed allocation; the account stays for accounting."""
+    sync.push(allocation=allocation, reason=OperationReason.CLOSURE)
 
 
 def schedule_letter(decision: Decision) -> None:
@@ -122,4 +108,18 @@ def application_context(application: Application) -> dict:
         "project_title": application.project.title,
         "call_title": application.call.title,
         "path": reverse("applications:application_detail", args=[application.pk]),
+    }
+
+
+def allocation_context(allocation: Allocation) -> dict:
+    """What every awards e-mail about an allocation says (JSON-serialisable)."""
+    return {
+        "account": allocation.slurm_account,
+        "resource": allocation.resource.name,
+        "gpu_hours": allocation.gpu_hours,
+        "start_date": allocation.start_date.isoformat(),
+        "end_date": allocation.end_date.isoformat(),
+        "reference": allocation.application.reference,
+        "project_title": allocation.project.title,
+        "path": reverse("awards:allocation_detail", args=[allocation.pk]),
     }

@@ -13,8 +13,16 @@ from allocations.applications.models import (
     ApplicationState,
     ProjectMember,
     ResourceRequest,
+    TeamRole,
 )
-from allocations.awards.models import Allocation, AllocationMember, Decision, DecisionLine
+from allocations.awards.models import (
+    OPEN_STATES,
+    Allocation,
+    AllocationMember,
+    AllocationState,
+    Decision,
+    DecisionLine,
+)
 from allocations.awards.panel_selectors import (  # noqa: F401  (one import for callers)
     PANEL_PAGE_SIZE,
     PanelView,
@@ -30,6 +38,7 @@ from allocations.awards.panel_selectors import (  # noqa: F401  (one import for 
 )
 from allocations.calls.models import Call, CallResource
 from allocations.core.permissions import Capability, has_capability
+from allocations.scheduler import selectors as scheduler_selectors
 
 STAFF_PAGE_SIZE = 50
 SCREENABLE_STATES = (ApplicationState.SUBMITTED, ApplicationState.SCREENING)
@@ -186,6 +195,50 @@ def allocation_for_user(*, user, pk: int) -> Allocation:
     if allocation.my_role is None and not has_capability(user, Capability.VIEW_APPLICATIONS):
         raise Http404
     return allocation
+
+
+def allocation_page(*, user, pk: int, today) -> dict:
+    """Everything the allocation page shows, and what this user may do on it."""
+    allocation = allocation_for_user(user=user, pk=pk)
+    is_staff = has_capability(user, Capability.VIEW_APPLICATIONS)
+    may_decide = has_capability(user, Capability.DECIDE)
+    is_open = allocation.state in OPEN_STATES
+    leads = allocation.my_role in (TeamRole.PI, TeamRole.CO_PI)
+    member_ids = {m.user_id for m in allocation.current_members}
+    addable = []
+    if is_open and (leads or may_decide):
+        addable = [
+            m
+            for m in ProjectMember.objects.filter(project_id=allocation.project_id)
+            .select_related("user")
+            .order_by("user__email")
+            if m.user_id not in member_ids
+        ]
+    cluster, account = allocation.resource.cluster, allocation.slurm_account
+    return {
+        "allocation": allocation,
+        "sync": scheduler_selectors.account_status(cluster=cluster, name=account),
+        "operations": (
+            scheduler_selectors.operations_for_account(cluster=cluster, name=account)
+            if is_staff
+            else []
+        ),
+        "is_staff": is_staff,
+        "can_decline": (
+            allocation.my_role == TeamRole.PI and is_open and today < allocation.start_date
+        ),
+        "can_close": may_decide and is_open,
+        "can_suspend": may_decide and allocation.state == AllocationState.ACTIVE,
+        "can_resume": may_decide and allocation.state == AllocationState.SUSPENDED,
+        "can_manage_members": is_open and (leads or may_decide),
+        "addable_members": addable,
+        "can_request_change": leads and allocation.state != AllocationState.CLOSED,
+        "change_requests": list(
+            allocation.change_requests.select_related("requested_by", "decided_by").order_by(
+                "-requested_at", "-id"
+            )
+        ),
+    }
 
 
 def staff_allocations(*, state: str = "", call_id: int | None = None) -> QuerySet[Allocation]:

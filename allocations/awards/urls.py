@@ -1,6 +1,6 @@
 from django.urls import path
 
-from allocations.awards.views import allocations, panel, screening
+from allocations.awards.views import allocations, cluster, panel, screening, sync
 
 app_name = "awards"
 urlpatterns = [
@@ -25,6 +25,25 @@ urlpatterns = [
     path(
         "staff/allocations/<int:pk>/close/", allocations.allocation_close, name="allocation_close"
     ),
+    path(
+        "staff/allocations/<int:pk>/suspend/",
+        cluster.allocation_suspend,
+        name="allocation_suspend",
+    ),
+    path(
+        "staff/allocations/<int:pk>/resume/", cluster.allocation_resume, name="allocation_resume"
+    ),
+    path("allocations/<int:pk>/members/add/", cluster.member_add, name="member_add"),
+    path(
+        "allocations/<int:pk>/members/<int:member_pk>/remove/",
+        cluster.member_remove,
+        name="member_remove",
+    ),
+    # Scheduler sync health
+    path("staff/scheduler/", sync.sync_health, name="sync_health"),
+    path("staff/scheduler/accounts/<int:pk>/retry/", sync.sync_retry, name="sync_retry"),
+    path("staff/scheduler/reconcile/", sync.reconcile_start, name="reconcile_start"),
+    path("staff/scheduler/reconcile/<int:pk>/", sync.reconcile_run, name="reconcile_run"),
     path("allocations/", allocations.allocation_list, name="allocation_list"),
     path("allocations/<int:pk>/", allocations.allocation_detail, name="allocation_detail"),
     path(

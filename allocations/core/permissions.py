@@ -25,6 +25,9 @@ class Capability(models.TextChoices):
     MANAGE_IMPORTS = "manage_imports", _("Review duty-free import cases")
     MANAGE_USERS = "manage_users", _("Grant roles and administer the portal")
     READ_MAILBOX = "read_mailbox", _("Read the development mailbox")
+    OPERATE_SCHEDULER = "operate_scheduler", _(
+        "See scheduler sync health, retry operations and reconcile with the cluster"
+    )
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -37,6 +40,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.VIEW_APPLICATIONS,
             Capability.DECIDE,
             Capability.READ_MAILBOX,
+            Capability.OPERATE_SCHEDULER,
         }
     ),
     Role.FINANCE: frozenset({Capability.MANAGE_BILLING}),

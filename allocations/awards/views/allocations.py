@@ -13,10 +13,9 @@ from django.views.decorators.http import require_GET
 
 from allocations.applications.models import TeamRole
 from allocations.awards import selectors, services
-from allocations.awards.allocation_services import OPEN_STATES
 from allocations.awards.forms import AllocationFilterForm, CloseForm, DeclineForm
-from allocations.core.permissions import Capability, capability_required, has_capability
-from allocations.scheduler.selectors import operations_for_accounts
+from allocations.awards.models import OPEN_STATES
+from allocations.core.permissions import Capability, capability_required
 
 
 @require_GET
@@ -27,33 +26,11 @@ def allocation_list(request):
     )
 
 
-def _may_decline(allocation, today) -> bool:
-    return (
-        allocation.my_role == TeamRole.PI
-        and allocation.state in OPEN_STATES
-        and today < allocation.start_date
-    )
-
-
 @require_GET
 @login_required
 def allocation_detail(request, pk: int):
-    allocation = selectors.allocation_for_user(user=request.user, pk=pk)
-    is_staff = has_capability(request.user, Capability.VIEW_APPLICATIONS)
-    return render(
-        request,
-        "awards/allocation_detail.html",
-        {
-            "allocation": allocation,
-            "can_decline": _may_decline(allocation, timezone.localdate()),
-            "can_close": has_capability(request.user, Capability.DECIDE)
-            and allocation.state in OPEN_STATES,
-            "operations": (
-                operations_for_accounts(accounts=[allocation.slurm_account]) if is_staff else []
-            ),
-            "is_staff": is_staff,
-        },
-    )
+    page = selectors.allocation_page(user=request.user, pk=pk, today=timezone.localdate())
+    return render(request, "awards/allocation_detail.html", page)
 
 
 @login_required
@@ -83,7 +60,8 @@ def allocation_decline(request, pk: int):
         {
             "allocation": allocation,
             "form": form,
-            "can_decline": _may_decline(allocation, timezone.localdate()),
+            "can_decline": allocation.state in OPEN_STATES
+            and timezone.localdate() < allocation.start_date,
         },
     )
 
