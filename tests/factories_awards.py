@@ -133,3 +133,23 @@ def fast_letters(monkeypatch):
 def fast_passwords(settings):
     """Cheap password hashing: these tests create many users (import this fixture)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def approve_application(actor, application, hours, *, start=None, end=None, **kwargs):
+    """Approve `application` through the decision service (hours: int or per resource)."""
+    from allocations.awards import services
+    from allocations.awards.models import DecisionOutcome
+
+    start = start or timezone.localdate()
+    amounts = hours if isinstance(hours, dict) else {application.requests.get().resource_id: hours}
+    return services.decide(
+        actor=actor,
+        application_id=application.pk,
+        outcome=DecisionOutcome.APPROVED,
+        reason="Funded.",
+        amounts=amounts,
+        start_date=start,
+        end_date=end or start + timedelta(days=180),
+        now=timezone.now(),
+        **kwargs,
+    )

@@ -65,3 +65,86 @@ def slurm_run(slurm_cluster):
         return result.stdout
 
     return run
+
+
+# --- The portal's slurm-rest backend against this cluster ---------------------------------
+
+# Linux users the tests give cluster usernames to (jobs run as them via sbatch --uid).
+CLUSTER_USERS = ("pt_alice", "pt_bob", "pt_carol", "pt_dana")
+PORTAL_ACCOUNT = r"^p[0-9]+_a[0-9]+(_r[0-9]+)?$"
+
+
+@pytest.fixture(scope="session")
+def cluster_users(slurm_cluster):
+    """Real Linux users for the tests' cluster usernames (created once per machine)."""
+    for name in CLUSTER_USERS:
+        if subprocess.run(["id", "-u", name], capture_output=True).returncode != 0:
+            subprocess.run(
+                ["useradd", "--system", "--user-group", "--no-create-home", "--shell",
+                 "/usr/sbin/nologin", name],
+                check=True,
+            )  # fmt: skip
+    return CLUSTER_USERS
+
+
+@pytest.fixture(scope="session")
+def clean_cluster(slurm_cluster, slurm_run, cluster_users):
+    """Remove what earlier test sessions left: portal-named accounts (the test database
+    starts its ids at 1 again, so names repeat) and the test users' Slurm records."""
+    import re
+
+    pattern = re.compile(PORTAL_ACCOUNT)
+    accounts = {
+        line.split("|")[0]
+        for line in slurm_run("sacctmgr", "-n", "-P", "list", "account", "format=account").split()
+        if pattern.match(line.split("|")[0])
+    }
+    for user in cluster_users if accounts else ():
+        slurm_run("scancel", f"--user={user}")
+    users = [u for u in cluster_users if u in slurm_run("sacctmgr", "-n", "-P", "list", "user")]
+    if users:
+        slurm_run("sacctmgr", "-i", "delete", "user", "name=" + ",".join(users))
+    for chunk in _chunks(sorted(accounts), 200):
+        slurm_run("sacctmgr", "-i", "delete", "account", "name=" + ",".join(chunk))
+    return slurm_cluster
+
+
+def _chunks(items, size):
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+@pytest.fixture
+def slurm_rest(settings, clean_cluster):
+    """Point the portal at this cluster's slurmrestd (the real `slurm-rest` backend)."""
+    settings.SCHEDULER_BACKEND = "slurm-rest"
+    settings.SLURM_REST_URL = clean_cluster["SLURM_REST_URL"]
+    settings.SLURM_REST_USER = clean_cluster["SLURM_REST_USER"]
+    settings.SLURM_REST_TOKEN = clean_cluster["SLURM_REST_TOKEN"]
+    settings.SLURM_REST_API_VERSION = clean_cluster["SLURM_REST_API_VERSION"]
+    settings.SLURM_CLUSTER_NAME = clean_cluster["SLURM_CLUSTER_NAME"]
+    settings.SLURM_REST_TIMEOUT = 15.0
+    return clean_cluster
+
+
+@pytest.fixture
+def associations(slurm_run):
+    """associations("p00001_a000001") -> {"limit": "gres/gpu=600" or "", "users": {...}}."""
+
+    def read(account):
+        out = slurm_run(
+            "sacctmgr", "-n", "-P", "show", "assoc", f"account={account}",
+            "format=account,user,grptresmins",
+        )  # fmt: skip
+        found = {"exists": False, "limit": "", "users": set()}
+        for line in out.splitlines():
+            name, user, limit = line.split("|")
+            if name != account:
+                continue
+            found["exists"] = True
+            if user:
+                found["users"].add(user)
+            else:
+                found["limit"] = limit
+        return found
+
+    return read
