@@ -1,6 +1,7 @@
 """Fixtures shared by every test. Users per role come ready to log in."""
 
 import pytest
+import redis
 
 from allocations.accounts.models import Role
 from tests import factories
@@ -82,3 +83,22 @@ def client_as(client, request):
         return client, user
 
     return _login
+
+
+@pytest.fixture
+def broker():
+    """Celery sends to Redis (not eagerly) for the length of the test; Redis is emptied.
+
+    With a worker from tests/worker.py, tasks run in another process on the same database.
+    """
+    from portal.celery import app as celery_app
+    from tests.worker import BROKER_URL, point_celery_at
+
+    client = redis.Redis.from_url(BROKER_URL)
+    client.ping()  # fails loudly if Redis is not running: the test must not pass silently
+    client.flushdb()
+    saved = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+    point_celery_at(BROKER_URL, eager=False)
+    yield client
+    point_celery_at(saved[0], eager=saved[1])
+    client.flushdb()
