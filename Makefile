@@ -33,7 +33,10 @@ test: $(STAMP) browser-deps
 test-fast: $(STAMP)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -m "not browser and not celery_worker and not slurm" $(PYTEST_ARGS)
 
+# Benchmarks need PostgreSQL, Redis and the local Slurm cluster (started here, as root).
 bench: $(STAMP)
+	@scripts/ensure-services
+	@scripts/slurm-cluster start >/dev/null
 	DATABASE_URL=$(TEST_DATABASE_URL)_bench $(PY) benchmarks/run.py
 
 lint: $(STAMP)

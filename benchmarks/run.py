@@ -45,9 +45,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0, interactive=False)
 
-    from benchmarks import bench_applications_list, bench_panel
+    from benchmarks import bench_applications_list, bench_panel, bench_scheduler
 
-    for module in (bench_applications_list, bench_panel):
+    for module in (bench_applications_list, bench_panel, bench_scheduler):
         module.run()
 
 

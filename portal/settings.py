@@ -217,9 +217,10 @@ SCHEDULER_RETRY_MAX_SECONDS = env_float("SCHEDULER_RETRY_MAX_SECONDS", 300.0)
 # How long one worker may hold an account while converging it (longer than all of its
 # requests can take together); a crashed worker's hold expires after this.
 SCHEDULER_LEASE_SECONDS = env_int("SCHEDULER_LEASE_SECONDS", 300)
-# Accounts on the cluster named like the portal's own that the portal does not know are
-# reported by reconcile (never touched). Other accounts are the operators' business.
-SCHEDULER_OWNED_ACCOUNT_PATTERN = env_str("SCHEDULER_OWNED_ACCOUNT_PATTERN", r"^p\d+_a\d+(_r\d+)?$")
+# Slurm accounts are named <prefix><project>_a<application>, e.g. p00012_a000034. A staging
+# portal sharing a cluster with production takes another prefix, so neither touches the
+# other's accounts. Lower-case letters only.
+SLURM_ACCOUNT_PREFIX = env_str("SLURM_ACCOUNT_PREFIX", "p")
 
 # --- Security ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

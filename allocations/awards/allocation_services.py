@@ -10,13 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from allocations.applications.models import ProjectMember, TeamRole
 from allocations.awards import provisioning
 from allocations.awards.decision_services import offer_freed_capacity
-from allocations.awards.models import OPEN_STATES, Allocation, AllocationState
+from allocations.awards.models import (
+    OPEN_STATES,
+    Allocation,
+    AllocationState,
+    ChangeRequestState,
+)
 from allocations.calls.models import Call
 from allocations.core.audit import record
 from allocations.core.permissions import Capability, require
 
 
-def _lock_call_and_allocation(*, allocation_id: int) -> tuple[Call, Allocation]:
+def lock_call_and_allocation(*, allocation_id: int) -> tuple[Call, Allocation]:
     """Call first, then the allocation: the lock order every awards service keeps."""
     call_id = (
         Allocation.objects.filter(pk=allocation_id)
@@ -72,6 +77,10 @@ def _release(*, call: Call, allocation: Allocation, hours: int, reason: str, now
     allocation.close_reason = reason
     allocation.save(update_fields=["state", "released_gpu_hours", "close_reason"])
     provisioning.lock_account(allocation=allocation)
+    # Nothing can be granted on a closed allocation: open requests end with it.
+    allocation.change_requests.filter(state=ChangeRequestState.SUBMITTED).update(
+        state=ChangeRequestState.REJECTED, decided_at=now, decision_reason=reason
+    )
     context = provisioning.allocation_context(allocation)
     context["reason"] = reason
     provisioning.notify_team(
@@ -85,7 +94,7 @@ def _release(*, call: Call, allocation: Allocation, hours: int, reason: str, now
 @transaction.atomic
 def decline_allocation(*, actor, allocation_id: int, reason: str, now) -> Allocation:
     """The PI gives an awarded allocation back before it starts; its hours go to the waitlist."""
-    call, allocation = _lock_call_and_allocation(allocation_id=allocation_id)
+    call, allocation = lock_call_and_allocation(allocation_id=allocation_id)
     role = (
         ProjectMember.objects.filter(project_id=allocation.project_id, user=actor)
         .values_list("role", flat=True)
@@ -126,7 +135,7 @@ def close_allocation(
 ) -> Allocation:
     """The call manager ends an allocation early; the unused hours go to the waitlist."""
     require(actor, Capability.DECIDE)
-    call, allocation = _lock_call_and_allocation(allocation_id=allocation_id)
+    call, allocation = lock_call_and_allocation(allocation_id=allocation_id)
     if allocation.state not in OPEN_STATES:
         raise ValidationError(_("This allocation is already closed."))
     reason = reason.strip()

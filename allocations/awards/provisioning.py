@@ -4,6 +4,10 @@ Nothing here opens a transaction or writes an audit event: the calling service d
 once, for the whole change.
 """
 
+import re
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.urls import reverse
 
@@ -18,9 +22,13 @@ from allocations.scheduler.models import OperationReason
 def account_name(*, project_id: int, application_id: int, resource_id: int | None = None) -> str:
     """The stable Slurm account of an allocation, e.g. "p00012_a000034" (or "…_r3").
 
-    Derived from ids only, so it never changes when titles do.
+    Derived from ids only, so it never changes when titles do. The prefix
+    (SLURM_ACCOUNT_PREFIX) tells one portal's accounts from another's on a shared cluster.
     """
-    name = f"p{project_id:05d}_a{application_id:06d}"
+    prefix = settings.SLURM_ACCOUNT_PREFIX
+    if not re.fullmatch(r"[a-z]{1,4}", prefix):
+        raise ImproperlyConfigured("SLURM_ACCOUNT_PREFIX must be 1 to 4 lower-case letters")
+    name = f"{prefix}{project_id:05d}_a{application_id:06d}"
     if resource_id is not None:
         name += f"_r{resource_id}"
     return name

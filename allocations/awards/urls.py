@@ -1,6 +1,6 @@
 from django.urls import path
 
-from allocations.awards.views import allocations, cluster, panel, screening, sync
+from allocations.awards.views import allocations, changes, cluster, panel, screening, sync
 
 app_name = "awards"
 urlpatterns = [
@@ -30,9 +30,7 @@ urlpatterns = [
         cluster.allocation_suspend,
         name="allocation_suspend",
     ),
-    path(
-        "staff/allocations/<int:pk>/resume/", cluster.allocation_resume, name="allocation_resume"
-    ),
+    path("staff/allocations/<int:pk>/resume/", cluster.allocation_resume, name="allocation_resume"),
     path("allocations/<int:pk>/members/add/", cluster.member_add, name="member_add"),
     path(
         "allocations/<int:pk>/members/<int:member_pk>/remove/",
@@ -55,5 +53,18 @@ urlpatterns = [
         "applications/<int:pk>/decision-letter/",
         allocations.letter_download,
         name="letter_download",
+    ),
+    # Extensions and supplements
+    path("allocations/<int:pk>/changes/new/", changes.change_request, name="change_request"),
+    path(
+        "allocations/<int:pk>/changes/<int:change_pk>/withdraw/",
+        changes.change_withdraw,
+        name="change_withdraw",
+    ),
+    path("staff/allocations/changes/", changes.staff_change_list, name="staff_change_list"),
+    path(
+        "staff/allocations/changes/<int:change_pk>/",
+        changes.change_decide,
+        name="change_decide",
     ),
 ]

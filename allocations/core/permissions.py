@@ -25,8 +25,9 @@ class Capability(models.TextChoices):
     MANAGE_IMPORTS = "manage_imports", _("Review duty-free import cases")
     MANAGE_USERS = "manage_users", _("Grant roles and administer the portal")
     READ_MAILBOX = "read_mailbox", _("Read the development mailbox")
-    OPERATE_SCHEDULER = "operate_scheduler", _(
-        "See scheduler sync health, retry operations and reconcile with the cluster"
+    OPERATE_SCHEDULER = (
+        "operate_scheduler",
+        _("See scheduler sync health, retry operations and reconcile with the cluster"),
     )
 
 

@@ -3,8 +3,8 @@
 The portal owns, for each of its accounts, the GrpTRESMins gres/gpu limit and the set of
 user associations. Drift in those is repaired by queueing the desired state again (a
 "repair" operation through the ordinary outbox). Anything else on the cluster is the
-operators' business; accounts named like the portal's that it does not know are only
-reported.
+operators' business; accounts named like the portal's (its SLURM_ACCOUNT_PREFIX) that it
+does not know are only reported.
 """
 
 import re
@@ -149,7 +149,7 @@ def run_reconcile(*, run_id: int, now, repair: bool = True) -> ReconcileRun:
             continue
         desired.append(Desired(account=name, gpu_minutes=minutes, users=frozenset(users)))
         ids[name] = pk
-    owned = re.compile(settings.SCHEDULER_OWNED_ACCOUNT_PATTERN)
+    owned = re.compile(rf"^{re.escape(settings.SLURM_ACCOUNT_PREFIX)}\d+_a\d+(_r\d+)?$")
     findings = compare(desired=desired, observed=observed, owned=owned, busy=frozenset(busy))
 
     repaired = sorted({f.account for f in findings if f.repairable}) if repair else []

@@ -71,7 +71,10 @@ def slurm_run(slurm_cluster):
 
 # Linux users the tests give cluster usernames to (jobs run as them via sbatch --uid).
 CLUSTER_USERS = ("pt_alice", "pt_bob", "pt_carol", "pt_dana")
-PORTAL_ACCOUNT = r"^p[0-9]+_a[0-9]+(_r[0-9]+)?$"
+# The tests' accounts get their own prefix (SLURM_ACCOUNT_PREFIX), so nothing else on the
+# cluster (the benchmark's accounts, an operator's) is ever touched by the clean-up below.
+TEST_PREFIX = "t"
+TEST_ACCOUNT = rf"^{TEST_PREFIX}[0-9]+_a[0-9]+(_r[0-9]+)?$"
 
 
 @pytest.fixture(scope="session")
@@ -89,11 +92,11 @@ def cluster_users(slurm_cluster):
 
 @pytest.fixture(scope="session")
 def clean_cluster(slurm_cluster, slurm_run, cluster_users):
-    """Remove what earlier test sessions left: portal-named accounts (the test database
+    """Remove what earlier test sessions left: the tests' accounts (the test database
     starts its ids at 1 again, so names repeat) and the test users' Slurm records."""
     import re
 
-    pattern = re.compile(PORTAL_ACCOUNT)
+    pattern = re.compile(TEST_ACCOUNT)
     accounts = {
         line.split("|")[0]
         for line in slurm_run("sacctmgr", "-n", "-P", "list", "account", "format=account").split()
@@ -123,6 +126,7 @@ def slurm_rest(settings, clean_cluster):
     settings.SLURM_REST_API_VERSION = clean_cluster["SLURM_REST_API_VERSION"]
     settings.SLURM_CLUSTER_NAME = clean_cluster["SLURM_CLUSTER_NAME"]
     settings.SLURM_REST_TIMEOUT = 15.0
+    settings.SLURM_ACCOUNT_PREFIX = TEST_PREFIX
     return clean_cluster
 
 

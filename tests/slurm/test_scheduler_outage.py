@@ -139,7 +139,7 @@ def test_a_hung_slurmrestd_times_out_and_the_change_is_retried(slurm_rest, setti
     settings.SLURM_REST_TIMEOUT = 2.0
     operation = request_account_state(
         cluster=slurm_rest["SLURM_CLUSTER_NAME"],
-        account="p99999_a999001",
+        account="t99999_a999001",
         gpu_minutes=1200,
         users=[],
         reason="approval",
@@ -159,4 +159,4 @@ def test_a_hung_slurmrestd_times_out_and_the_change_is_retried(slurm_rest, setti
     # The retry after the pause converges; a request the daemon ran late does no harm.
     later = timezone.now() + timezone.timedelta(seconds=retry_in)
     assert converge_account(account_id=operation.account_id, now=later)[0] == Outcome.CONVERGED
-    assert associations("p99999_a999001")["limit"] == "gres/gpu=1200"
+    assert associations("t99999_a999001")["limit"] == "gres/gpu=1200"

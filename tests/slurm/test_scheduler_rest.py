@@ -186,3 +186,39 @@ def test_drift_made_by_hand_is_found_and_repaired(
 
     again = reconcile_cluster(cluster=cluster, now=timezone.now())
     assert not [f for f in again.findings if f["account"] == account]
+
+
+def test_an_extension_with_more_hours_and_a_supplement_raise_the_limit(
+    approved, team, call_manager, associations
+):
+    alice = team[0]
+    extension = award_services.request_change(
+        actor=alice,
+        allocation_id=approved.pk,
+        kind="extension",
+        justification="The training runs longer.",
+        requested_end_date=approved.end_date + timedelta(days=90),
+        requested_gpu_hours=50,
+        now=timezone.now(),
+    )
+    award_services.decide_change(
+        actor=call_manager, change_id=extension.pk, outcome="approved", reason="Fine.",
+        now=timezone.now(),
+    )  # fmt: skip
+    converge(approved)
+    assert associations(approved.slurm_account)["limit"] == "gres/gpu=9000"  # 150 h × 60
+
+    supplement = award_services.request_change(
+        actor=alice,
+        allocation_id=approved.pk,
+        kind="supplement",
+        justification="One more ablation.",
+        requested_gpu_hours=20,
+        now=timezone.now(),
+    )
+    award_services.decide_change(
+        actor=call_manager, change_id=supplement.pk, outcome="approved", reason="Fine.",
+        now=timezone.now(),
+    )  # fmt: skip
+    converge(approved)
+    assert associations(approved.slurm_account)["limit"] == "gres/gpu=10200"  # 170 h × 60
