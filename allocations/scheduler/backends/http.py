@@ -71,6 +71,8 @@ class RestClient:
         return self._checked(request, where, status, raw)
 
     def _checked(self, request: Request, where: str, status: int, raw: bytes) -> dict:
+        if status == 401:
+            raise SchedulerError(f"{where}: HTTP 401, the REST token was refused or is missing")
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
@@ -78,8 +80,6 @@ class RestClient:
             if status >= 500:
                 raise SchedulerUnavailable(f"{where}: HTTP {status} {text}") from None
             raise SchedulerError(f"{where}: HTTP {status} {text}") from None
-        if status == 401:
-            raise SchedulerError(f"{where}: HTTP 401, the REST token was refused or is missing")
         errors = self.errors(body)
         if errors and all(e.get("error_number") in request.empty_error_numbers for e in errors):
             return {}  # "nothing found" is an empty answer, not a failure
