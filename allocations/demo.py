@@ -265,6 +265,19 @@ def _load_review_workflow(*, staff, founder, researcher, engineer, now) -> None:
         start_date=(now + timedelta(days=7)).date(),
         end_date=(now + timedelta(days=7 + 182)).date(),
     )
+    # The founder already asks for more: the call manager finds it under
+    # "Extensions and supplements".
+    from allocations.awards.change_services import request_change
+
+    request_change(
+        actor=founder,
+        allocation_id=kazllm.allocations.order_by("pk").first().pk,
+        kind="supplement",
+        justification="A Kazakh-Russian speech corpus arrived early; we want to add it "
+        "to the pre-training mix.",
+        requested_gpu_hours=5_000,
+        now=now,
+    )
     crops = Application.objects.get(project__title="Satellite crop monitoring")
     _walk_to_panel(
         crops,

@@ -37,10 +37,16 @@ def test_deploy_check_is_clean_with_documented_production_settings():
 
 def test_deploy_check_warns_about_development_defaults():
     env = _production_env()
-    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_BACKEND", "DJANGO_SECURE_SSL_REDIRECT"):
+    for key in (
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "EMAIL_BACKEND",
+        "DJANGO_SECURE_SSL_REDIRECT",
+        "SCHEDULER_BACKEND",
+    ):
         env.pop(key, None)
     env["DJANGO_HSTS_SECONDS"] = "0"
     result = _check(env)
     output = result.stdout + result.stderr
-    for warning_id in ("portal.W001", "portal.W002", "portal.W003", "security.W004"):
+    for warning_id in ("portal.W001", "portal.W002", "portal.W003", "portal.W004", "security.W004"):
         assert warning_id in output

@@ -37,4 +37,13 @@ def production_defaults(app_configs, **kwargs):
                 id="portal.W003",
             )
         )
+    if settings.SCHEDULER_BACKEND == "dry-run":
+        warnings.append(
+            Warning(
+                "Approved allocations are not sent to Slurm (the dry-run scheduler backend).",
+                hint="Set SCHEDULER_BACKEND=slurm-rest, SLURM_REST_URL, SLURM_REST_USER and "
+                "SLURM_REST_TOKEN_FILE (README, 'The scheduler').",
+                id="portal.W004",
+            )
+        )
     return warnings
