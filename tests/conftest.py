@@ -8,6 +8,13 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create hundreds of users; the production hasher costs ~0.3 s per password.
+    Nothing here tests the hasher itself (Django does)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
     """Uploaded files go to a temporary private directory, never the developer's."""
     settings.STORAGES = {
