@@ -23,6 +23,9 @@ app.autodiscover_tasks(
 
 # Queues by kind of work, so a slow PDF run never delays an e-mail or a scheduler push.
 app.conf.task_routes = {
+    # Named tasks first: activation and expiry must not wait behind a batch of PDFs.
+    "allocations.awards.tasks.allocation_provisioned": {"queue": "default"},
+    "allocations.awards.tasks.expire_allocations": {"queue": "default"},
     "allocations.core.tasks.*": {"queue": "mail"},
     "allocations.accounts.tasks.*": {"queue": "default"},
     "allocations.applications.tasks.*": {"queue": "mail"},
