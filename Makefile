@@ -58,9 +58,10 @@ messages: $(STAMP)
 	$(PY) manage.py makemessages -l kk -l ru -l en --ignore=.venv --ignore=tests --ignore=benchmarks --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 
-# Before the first release the schema is still one migration; regenerate it after model changes.
+# Before the first release the schema is still one generated migration (0001); regenerate it
+# after model changes. Later migrations (reference data, triggers) are written by hand.
 migrations-reset: $(STAMP)
-	rm -f allocations/migrations/0*.py
+	rm -f allocations/migrations/0001_initial.py
 	$(PY) manage.py makemigrations allocations -n initial -v 0
 
 clean:

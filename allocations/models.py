@@ -23,6 +23,18 @@ from allocations.awards.models import (  # noqa: F401
     PanelEntry,
     Screening,
 )
+from allocations.billing.models import (  # noqa: F401
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    InvoiceRun,
+    NumberSequence,
+    SellerProfile,
+    Tariff,
+    TrackBilling,
+    VatRate,
+)
 from allocations.calls.models import Call, CallResource, Resource, RubricCriterion  # noqa: F401
 from allocations.core.models import AuditEvent, MailboxMessage, Notification  # noqa: F401
 from allocations.reviews.models import (  # noqa: F401
@@ -38,4 +50,11 @@ from allocations.scheduler.models import (  # noqa: F401
     ReconcileRun,
     SchedulerAccount,
     SchedulerOperation,
+)
+from allocations.usage.models import (  # noqa: F401
+    IngestRun,
+    JobDay,
+    JobRecord,
+    UsageAlert,
+    UsageDaily,
 )
