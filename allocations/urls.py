@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("allocations.applications.urls")),
     path("", include("allocations.awards.urls")),
     path("", include("allocations.reviews.urls")),
+    path("", include("allocations.usage.urls")),
+    path("", include("allocations.billing.urls")),
 ]

@@ -1,0 +1,4 @@
+"""Finance pages: tariffs, invoicing runs, invoices, credit notes, documents and exports."""
+
+app_name = "billing"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Usage dashboards for teams and staff."""
+
+app_name = "usage"
+urlpatterns: list = []
