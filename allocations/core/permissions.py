@@ -25,6 +25,7 @@ class Capability(models.TextChoices):
     MANAGE_IMPORTS = "manage_imports", _("Review duty-free import cases")
     MANAGE_USERS = "manage_users", _("Grant roles and administer the portal")
     READ_MAILBOX = "read_mailbox", _("Read the development mailbox")
+    VIEW_USAGE = "view_usage", _("See the usage of every allocation and the centre's utilisation")
     OPERATE_SCHEDULER = (
         "operate_scheduler",
         _("See scheduler sync health, retry operations and reconcile with the cluster"),
@@ -34,7 +35,9 @@ class Capability(models.TextChoices):
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.APPLICANT: frozenset({Capability.APPLY}),
     Role.REVIEWER: frozenset({Capability.REVIEW}),
-    Role.TECHNICAL_ASSESSOR: frozenset({Capability.ASSESS, Capability.VIEW_APPLICATIONS}),
+    Role.TECHNICAL_ASSESSOR: frozenset(
+        {Capability.ASSESS, Capability.VIEW_APPLICATIONS, Capability.VIEW_USAGE}
+    ),
     Role.CALL_MANAGER: frozenset(
         {
             Capability.MANAGE_CALLS,
@@ -42,9 +45,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.DECIDE,
             Capability.READ_MAILBOX,
             Capability.OPERATE_SCHEDULER,
+            Capability.VIEW_USAGE,
         }
     ),
-    Role.FINANCE: frozenset({Capability.MANAGE_BILLING}),
+    Role.FINANCE: frozenset({Capability.MANAGE_BILLING, Capability.VIEW_USAGE}),
     Role.IMPORT_DESK: frozenset({Capability.MANAGE_IMPORTS}),
     Role.ADMIN: frozenset(Capability.values),
 }
