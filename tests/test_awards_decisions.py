@@ -241,7 +241,7 @@ def test_two_concurrent_approvals_make_one_decision(call_manager):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=120)  # the winner also renders the letter: slow on a busy machine
     assert sorted(outcomes) == ["decided", "refused"]
     assert Decision.objects.count() == 1
     assert Allocation.objects.count() == 1

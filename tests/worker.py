@@ -30,13 +30,20 @@ def database_url() -> str:
 
 
 def point_celery_at(url, *, eager):
-    """Switch the app's broker; drop connection pools an earlier (eager) test may have built."""
+    """Switch the app's broker; drop the connection pools an earlier test built.
+
+    kombu also keeps producer pools in a process-wide registry keyed by broker URL: a later
+    test on the same broker would otherwise get a pool closed here ("Acquire on closed pool").
+    """
+    from kombu import pools
+
     celery_app.conf.broker_url = url
     celery_app.conf.task_always_eager = eager
     if celery_app._pool is not None:
         celery_app._pool.force_close_all()
         celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    pools.reset()
 
 
 def start_worker(*, log_name: str, extra_env: dict | None = None) -> subprocess.Popen:
