@@ -37,6 +37,20 @@ from allocations.billing.models import (  # noqa: F401
 )
 from allocations.calls.models import Call, CallResource, Resource, RubricCriterion  # noqa: F401
 from allocations.core.models import AuditEvent, MailboxMessage, Notification  # noqa: F401
+from allocations.customs.models import (  # noqa: F401
+    CaseAttachment,
+    CaseComment,
+    CaseDocument,
+    CaseParty,
+    Confirmation,
+    EquipmentLine,
+    ImportCase,
+    ImportTaxRate,
+    PreferenceRegime,
+    RegimeGoodsItem,
+    SerialNumber,
+    UseReport,
+)
 from allocations.reviews.models import (  # noqa: F401
     ApplicantReply,
     ConflictDeclaration,
