@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("allocations.reviews.urls")),
     path("", include("allocations.usage.urls")),
     path("", include("allocations.billing.urls")),
+    path("", include("allocations.customs.urls")),
 ]
