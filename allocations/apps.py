@@ -9,4 +9,5 @@ class AllocationsConfig(AppConfig):
 
     def ready(self):
         from allocations.awards import receivers  # noqa: F401  (follows team changes)
+        from allocations.billing import apps_ready  # noqa: F401  (guards issued invoices)
         from allocations.core import checks  # noqa: F401  (registers the deploy checks)

@@ -18,6 +18,8 @@ app.autodiscover_tasks(
         "allocations.reviews",
         "allocations.awards",
         "allocations.scheduler",
+        "allocations.usage",
+        "allocations.billing",
     ]
 )
 
@@ -26,12 +28,14 @@ app.conf.task_routes = {
     # Named tasks first: activation and expiry must not wait behind a batch of PDFs.
     "allocations.awards.tasks.allocation_provisioned": {"queue": "default"},
     "allocations.awards.tasks.expire_allocations": {"queue": "default"},
+    "allocations.billing.tasks.run_invoicing": {"queue": "default"},
     "allocations.core.tasks.*": {"queue": "mail"},
     "allocations.accounts.tasks.*": {"queue": "default"},
     "allocations.applications.tasks.*": {"queue": "mail"},
     "allocations.reviews.tasks.*": {"queue": "default"},
     "allocations.awards.tasks.*": {"queue": "documents"},
     "allocations.scheduler.tasks.*": {"queue": "scheduler"},
+    "allocations.usage.tasks.*": {"queue": "default"},
     "allocations.billing.tasks.*": {"queue": "documents"},
 }
 app.conf.task_default_queue = "default"
@@ -46,6 +50,11 @@ app.conf.beat_schedule = {
     "scheduler-reconcile": {
         "task": "allocations.scheduler.tasks.reconcile_clusters",
         "schedule": crontab(minute=25),
+    },
+    # Usage from slurmdbd's job records (incremental, overlapping windows).
+    "usage-ingest": {
+        "task": "allocations.usage.tasks.ingest_usage",
+        "schedule": crontab(minute="*/10"),
     },
     "expire-allocations": {
         "task": "allocations.awards.tasks.expire_allocations",

@@ -3,6 +3,8 @@
 Money is Decimal: KZT with 2 decimals, rates with 4, quantities (GPU-hours) with 6.
 Rounding is half-up, per invoice line. An issued invoice never changes (guarded in the
 models and, on PostgreSQL, by a trigger); corrections are credit notes that reference it.
+"gross = net + VAT" is kept by the services and tested, not a check constraint: SQLite
+(the embedded default) compares decimals as floats and would refuse exact amounts.
 Periods are half-open: [period_start, period_end).
 """
 
@@ -239,10 +241,6 @@ class Invoice(models.Model):
             models.CheckConstraint(
                 condition=Q(period_end__gt=F("period_start")), name="invoice_period_ordered"
             ),
-            models.CheckConstraint(
-                condition=Q(gross_total=F("net_total") + F("vat_total")),
-                name="invoice_gross_is_net_plus_vat",
-            ),
         ]
         indexes = [models.Index(fields=["state", "period_start"])]
         verbose_name = _("invoice")
@@ -279,10 +277,6 @@ class InvoiceLine(models.Model):
         ordering = ["invoice", "position"]
         constraints = [
             models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position"),
-            models.CheckConstraint(
-                condition=Q(gross_amount=F("net_amount") + F("vat_amount")),
-                name="invoice_line_gross_is_net_plus_vat",
-            ),
         ]
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
@@ -313,10 +307,6 @@ class CreditNote(models.Model):
             models.CheckConstraint(
                 condition=Q(gross_total__lte=0), name="credit_note_not_positive"
             ),
-            models.CheckConstraint(
-                condition=Q(gross_total=F("net_total") + F("vat_total")),
-                name="credit_note_gross_is_net_plus_vat",
-            ),
         ]
         verbose_name = _("credit note")
         verbose_name_plural = _("credit notes")
@@ -338,10 +328,6 @@ class CreditNoteLine(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=Q(gross_amount=F("net_amount") + F("vat_amount")),
-                name="credit_note_line_gross_is_net_plus_vat",
-            ),
         ]
         verbose_name = _("credit note line")
         verbose_name_plural = _("credit note lines")

@@ -1,0 +1,106 @@
+"""Document downloads. A stored PDF is served as stored; without one (a draft, or before
+the worker stored it) the PDF is rendered on the fly: a draft's is a preview marked DRAFT.
+The applicants' routes check that the user is an owner or billing contact first."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET
+
+from allocations.billing import documents, esf, page_selectors
+from allocations.billing.models import InvoiceState
+from allocations.core.permissions import Capability, capability_required
+
+PDF = "application/pdf"
+KINDS = {"invoice": ("invoice_pdf", documents.invoice_pdf), "act": ("act_pdf", documents.act_pdf)}
+
+
+def _attachment(content: bytes, filename: str, content_type: str = PDF) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _stored_or_rendered(file_field, render, filename: str):
+    if file_field:
+        try:
+            handle = file_field.open("rb")
+        except OSError:
+            pass  # gone from storage: render it again rather than fail
+        else:
+            return FileResponse(handle, as_attachment=True, filename=filename, content_type=PDF)
+    return _attachment(render(), filename)
+
+
+def invoice_filename(invoice, kind: str) -> str:
+    if invoice.number:
+        return f"{documents.file_stem(invoice.number)}-{kind}.pdf"
+    return f"draft-{invoice.organisation_id}-{invoice.period_start:%Y-%m}-{kind}.pdf"
+
+
+def invoice_document(invoice, kind: str):
+    if kind not in KINDS:
+        raise Http404
+    field_name, render = KINDS[kind]
+    stored = getattr(invoice, field_name) if invoice.state != InvoiceState.DRAFT else None
+    return _stored_or_rendered(stored, lambda: render(invoice), invoice_filename(invoice, kind))
+
+
+def credit_note_document(credit_note):
+    return _stored_or_rendered(
+        credit_note.pdf,
+        lambda: documents.credit_note_pdf(credit_note),
+        f"{documents.file_stem(credit_note.number)}.pdf",
+    )
+
+
+# --- Finance -----------------------------------------------------------------------------
+
+
+@require_GET
+@capability_required(Capability.MANAGE_BILLING)
+def invoice_download(request, pk: int, kind: str):
+    return invoice_document(page_selectors.invoice(pk=pk), kind)
+
+
+@require_GET
+@capability_required(Capability.MANAGE_BILLING)
+def esf_download(request, pk: int):
+    invoice = page_selectors.invoice(pk=pk)
+    try:
+        xml = esf.esf_xml(invoice)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("billing:invoice_detail", invoice.pk)
+    name = f"{documents.file_stem(invoice.number)}-esf.xml"
+    return _attachment(xml, name, content_type="application/xml; charset=utf-8")
+
+
+@require_GET
+@capability_required(Capability.MANAGE_BILLING)
+def credit_note_download(request, pk: int):
+    return credit_note_document(page_selectors.credit_note(pk=pk))
+
+
+# --- Applicants (owners and billing contacts of the organisation) -----------------------
+
+
+@require_GET
+@login_required
+def organisation_invoice_download(request, pk: int, invoice_pk: int, kind: str):
+    invoice = page_selectors.organisation_invoice(
+        user=request.user, organisation_id=pk, invoice_id=invoice_pk
+    )
+    return invoice_document(invoice, kind)
+
+
+@require_GET
+@login_required
+def organisation_credit_note_download(request, pk: int, credit_note_pk: int):
+    credit_note = page_selectors.organisation_credit_note(
+        user=request.user, organisation_id=pk, credit_note_id=credit_note_pk
+    )
+    return credit_note_document(credit_note)

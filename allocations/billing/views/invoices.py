@@ -1,0 +1,233 @@
+"""Finance: the invoice list (filters, totals, bulk issue, registers) and one invoice's
+page (preview, issue, discard, paid, cancel, credit notes, timeline)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from allocations.billing import exports, page_selectors, selectors, services
+from allocations.billing.forms import (
+    BulkIssueForm,
+    CancelForm,
+    CreditNoteForm,
+    InvoiceFilterForm,
+    IssueForm,
+    PaidForm,
+    add_service_error,
+)
+from allocations.billing.forms import posted as _posted
+from allocations.billing.models import InvoiceState
+from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import htmx_partial
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _list_url(query: str) -> str:
+    url = reverse("billing:invoice_list")
+    return f"{url}?{query}" if query else url
+
+
+@capability_required(Capability.MANAGE_BILLING)
+def invoice_list(request):
+    """GET: the filtered list. POST: issue the checked drafts (filters stay in the URL)."""
+    filter_form = InvoiceFilterForm(request.GET if request.GET else None)
+    filters = filter_form.filters()
+    bulk_form = BulkIssueForm(_posted(request), initial={"issue_date": timezone.localdate()})
+    status = 200
+    if request.method == "POST":
+        if bulk_form.is_valid():
+            try:
+                issued = services.issue_invoices(
+                    actor=request.user,
+                    invoice_ids=bulk_form.cleaned_data["invoice"],
+                    issue_date=bulk_form.cleaned_data["issue_date"],
+                    now=timezone.now(),
+                )
+            except ValidationError as error:
+                add_service_error(bulk_form, error, fields={"invoice_ids": "invoice"})
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)s invoice issued: %(numbers)s.",
+                        "%(count)s invoices issued: %(numbers)s.",
+                        len(issued),
+                    )
+                    % {
+                        "count": len(issued),
+                        "numbers": ", ".join(invoice.number for invoice in issued),
+                    },
+                )
+                return redirect(_list_url(filters.query_string()))
+        status = 400
+    context = page_selectors.invoice_list_page(filters=filters, page_number=request.GET.get("page"))
+    checked = {str(pk) for pk in request.POST.getlist("invoice")}
+    return render(
+        request,
+        htmx_partial(request, "billing/invoice_list.html", "results"),
+        {
+            "listing": context,
+            "page": context.page,
+            "query": context.query,
+            "filter_form": filter_form,
+            "bulk_form": bulk_form,
+            "checked": checked,
+            "states": InvoiceState,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@capability_required(Capability.MANAGE_BILLING)
+def register(request, kind: str, fmt: str):
+    """A register of the filtered invoices (or their lines) as CSV (streamed) or XLSX."""
+    if kind not in exports.REGISTERS or fmt not in ("csv", "xlsx"):
+        raise Http404
+    filters = InvoiceFilterForm(request.GET if request.GET else None).filters()
+    name = exports.filename(kind, filters, fmt)
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            exports.register_csv(kind, filters), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        title = _("Invoices") if kind == "invoices" else _("Invoice lines")
+        response = HttpResponse(
+            exports.register_xlsx(kind, filters, title=str(title)), content_type=XLSX
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- One invoice -------------------------------------------------------------------------
+
+
+def _detail(request, invoice, *, status=200, **forms):
+    today = timezone.localdate()
+    context = page_selectors.invoice_page(invoice=invoice, language=translation.get_language())
+    context.update(
+        issue_form=IssueForm(initial={"issue_date": max(today, invoice.turnover_date)}),
+        paid_form=PaidForm(initial={"paid_on": today}),
+        cancel_form=CancelForm(),
+        credit_form=CreditNoteForm(lines=context["creditable"], initial={"issue_date": today}),
+    )
+    context.update(forms)
+    return render(request, "billing/invoice_detail.html", context, status=status)
+
+
+@require_GET
+@capability_required(Capability.MANAGE_BILLING)
+def invoice_detail(request, pk: int):
+    return _detail(request, page_selectors.invoice(pk=pk))
+
+
+@require_POST
+@capability_required(Capability.MANAGE_BILLING)
+def invoice_issue(request, pk: int):
+    invoice = page_selectors.invoice(pk=pk)
+    form = IssueForm(request.POST)
+    if form.is_valid():
+        try:
+            issued = services.issue_invoices(
+                actor=request.user,
+                invoice_ids=[invoice.pk],
+                issue_date=form.cleaned_data["issue_date"],
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Issued as %(number)s.") % {"number": issued[0].number})
+            return redirect("billing:invoice_detail", invoice.pk)
+    return _detail(request, invoice, status=400, issue_form=form)
+
+
+@require_POST
+@capability_required(Capability.MANAGE_BILLING)
+def invoice_discard(request, pk: int):
+    invoice = page_selectors.invoice(pk=pk)
+    try:
+        services.discard_draft(actor=request.user, invoice_id=invoice.pk)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("billing:invoice_detail", invoice.pk)
+    messages.success(
+        request,
+        _("The draft of %(organisation)s is discarded; a new run of the month makes it again.")
+        % {"organisation": invoice.organisation.legal_name},
+    )
+    month = f"{invoice.period_start:%Y-%m}"
+    return redirect(f"{reverse('billing:invoice_list')}?month_from={month}&month_to={month}")
+
+
+@require_POST
+@capability_required(Capability.MANAGE_BILLING)
+def invoice_paid(request, pk: int):
+    invoice = page_selectors.invoice(pk=pk)
+    form = PaidForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mark_paid(
+                actor=request.user, invoice_id=invoice.pk, paid_on=form.cleaned_data["paid_on"]
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("The invoice is marked paid."))
+            return redirect("billing:invoice_detail", invoice.pk)
+    return _detail(request, invoice, status=400, paid_form=form)
+
+
+@require_POST
+@capability_required(Capability.MANAGE_BILLING)
+def invoice_cancel(request, pk: int):
+    invoice = page_selectors.invoice(pk=pk)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cancel_invoice(
+                actor=request.user,
+                invoice_id=invoice.pk,
+                reason=form.cleaned_data["reason"],
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("The invoice is cancelled."))
+            return redirect("billing:invoice_detail", invoice.pk)
+    return _detail(request, invoice, status=400, cancel_form=form)
+
+
+@require_POST
+@capability_required(Capability.MANAGE_BILLING)
+def credit_note_create(request, pk: int):
+    invoice = page_selectors.invoice(pk=pk)
+    lines = selectors.creditable_lines(invoice_id=invoice.pk)
+    form = CreditNoteForm(request.POST, lines=lines)
+    if form.is_valid():
+        try:
+            credit_note = services.issue_credit_note(
+                actor=request.user,
+                invoice_id=invoice.pk,
+                quantities=form.quantities(),
+                reason=form.cleaned_data["reason"],
+                issue_date=form.cleaned_data["issue_date"],
+                now=timezone.now(),
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request, _("Credit note %(number)s is issued.") % {"number": credit_note.number}
+            )
+            return redirect("billing:invoice_detail", invoice.pk)
+    return _detail(request, invoice, status=400, credit_form=form)
