@@ -20,6 +20,7 @@ app.autodiscover_tasks(
         "allocations.scheduler",
         "allocations.usage",
         "allocations.billing",
+        "allocations.customs",
     ]
 )
 
@@ -29,6 +30,7 @@ app.conf.task_routes = {
     "allocations.awards.tasks.allocation_provisioned": {"queue": "default"},
     "allocations.awards.tasks.expire_allocations": {"queue": "default"},
     "allocations.billing.tasks.run_invoicing": {"queue": "default"},
+    "allocations.customs.tasks.generate_case_documents": {"queue": "documents"},
     "allocations.core.tasks.*": {"queue": "mail"},
     "allocations.accounts.tasks.*": {"queue": "default"},
     "allocations.applications.tasks.*": {"queue": "mail"},
@@ -37,6 +39,7 @@ app.conf.task_routes = {
     "allocations.scheduler.tasks.*": {"queue": "scheduler"},
     "allocations.usage.tasks.*": {"queue": "default"},
     "allocations.billing.tasks.*": {"queue": "documents"},
+    "allocations.customs.tasks.*": {"queue": "default"},
 }
 app.conf.task_default_queue = "default"
 
@@ -55,6 +58,10 @@ app.conf.beat_schedule = {
     "usage-ingest": {
         "task": "allocations.usage.tasks.ingest_usage",
         "schedule": crontab(minute="*/10"),
+    },
+    "customs-report-reminders": {
+        "task": "allocations.customs.tasks.send_report_reminders",
+        "schedule": crontab(hour=7, minute=20),
     },
     "expire-allocations": {
         "task": "allocations.awards.tasks.expire_allocations",
