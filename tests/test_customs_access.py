@@ -59,6 +59,8 @@ def _importer_routes(world):
     line, serial = world["line"].pk, world["serial"].pk
     return {
         "case_edit": ("get", reverse("customs:case_edit", args=[pk]), 200),
+        # Refused with a message (the case was submitted once), never deleted here.
+        "case_delete": ("post", reverse("customs:case_delete", args=[pk]), 302),
         "party_add": ("get", reverse("customs:party_add", args=[pk]), 200),
         "party_edit": (
             "get",
@@ -89,6 +91,7 @@ def _importer_routes(world):
 
 IMPORTER_ROUTES = [
     "case_edit",
+    "case_delete",
     "party_add",
     "party_edit",
     "party_remove",

@@ -702,3 +702,33 @@ def test_case_page_links_the_documents_and_the_confirmation(client, import_desk)
     client.force_login(import_desk)
     page = client.get(reverse("customs:desk_case", args=[case.pk])).content.decode()
     assert reverse("customs:confirmation_revoke", args=[case.pk]) in page
+
+
+# --- Deleting an abandoned draft ---------------------------------------------------------
+
+
+def test_a_never_submitted_draft_is_deleted_and_frees_its_serials(client, import_desk):
+    case, owner = importer_case()
+    serials = list(SerialNumber.objects.filter(line__case=case).values_list("serial", flat=True))
+    assert serials
+    with pytest.raises(Http404):  # the desk never sees an unsubmitted draft
+        services.delete_draft(actor=import_desk, case_id=case.pk)
+    stranger = UserFactory()
+    with pytest.raises(Http404):
+        services.delete_draft(actor=stranger, case_id=case.pk)
+    client.force_login(owner)
+    response = client.post(reverse("customs:case_delete", args=[case.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("customs:case_list")
+    assert not ImportCase.objects.filter(pk=case.pk).exists()
+    assert not SerialNumber.objects.filter(serial__in=serials).exists()
+    assert AuditEvent.objects.filter(verb="import_case.deleted").count() == 1
+
+
+def test_a_submitted_case_cannot_be_deleted(db, client, documents_sent):
+    case, owner = submitted()
+    with pytest.raises(ValidationError):
+        services.delete_draft(actor=owner, case_id=case.pk)
+    client.force_login(owner)
+    page = client.post(reverse("customs:case_delete", args=[case.pk]), follow=True)
+    assert "Only a draft that was never submitted can be deleted" in page.content.decode()
+    assert ImportCase.objects.filter(pk=case.pk).exists()

@@ -739,3 +739,27 @@ def add_comment(*, actor, case_id: int, body: str) -> CaseComment:
         data={"comment_id": comment.pk, "side": side},
     )
     return comment
+
+
+@transaction.atomic
+def delete_draft(*, actor, case_id: int) -> str:
+    """Importers delete a case that was never submitted (its serials, lines, parties and
+    files go with it), so an abandoned draft never holds serial numbers. Returns the
+    reference, which is not reused."""
+    case = lock_for_importer(actor=actor, case_id=case_id)
+    if case.state != CaseState.DRAFT or case.submitted_at is not None:
+        raise ValidationError(
+            _("Only a draft that was never submitted can be deleted; this one is “%(state)s”.")
+            % {"state": case.get_state_display()}
+        )
+    reference = case.reference
+    files = [a.file for a in case.attachments.all()]
+    record(
+        actor=actor,
+        verb="import_case.deleted",
+        target=case.organisation,
+        data={"reference": reference, "title": case.title},
+    )
+    case.delete()
+    transaction.on_commit(lambda: [f.delete(save=False) for f in files], robust=True)
+    return reference

@@ -16,6 +16,7 @@ urlpatterns = [
     path("imports/cases/new/", cases.case_create, name="case_create"),
     path(CASE, cases.case_detail, name="case_detail"),
     path(f"{CASE}edit/", cases.case_edit, name="case_edit"),
+    path(f"{CASE}delete/", cases.case_delete, name="case_delete"),
     path(f"{CASE}parties/new/", cases.party_add, name="party_add"),
     path(f"{CASE}parties/<int:party_pk>/", cases.party_edit, name="party_edit"),
     path(f"{CASE}parties/<int:party_pk>/remove/", cases.party_remove, name="party_remove"),

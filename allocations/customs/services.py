@@ -12,6 +12,7 @@ from allocations.customs.case_services import (  # noqa: F401
     add_line,
     add_party,
     clear_line_serials,
+    delete_draft,
     create_case,
     import_serials,
     remove_attachment,

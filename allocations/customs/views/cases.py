@@ -351,6 +351,18 @@ def serial_remove(request, pk: int, serial_pk: int):
 
 @require_POST
 @capability_required(Capability.APPLY)
+def case_delete(request, pk: int):
+    try:
+        reference = services.delete_draft(actor=request.user, case_id=pk)
+    except ValidationError as error:
+        errors_to_messages(request, error)
+        return redirect("customs:case_detail", pk)
+    messages.success(request, _("The draft %(reference)s is deleted.") % {"reference": reference})
+    return redirect("customs:case_list")
+
+
+@require_POST
+@capability_required(Capability.APPLY)
 def serials_clear(request, pk: int, line_pk: int):
     try:
         count = services.clear_line_serials(actor=request.user, case_id=pk, line_id=line_pk)
