@@ -319,7 +319,12 @@ BREAKERS = {
         1,
     ),
     # Money
-    "currency_mismatch": (lambda c: _set_line(c, 2, currency="EUR"), "currency_mismatch", WARNING, 2),
+    "currency_mismatch": (
+        lambda c: _set_line(c, 2, currency="EUR"),
+        "currency_mismatch",
+        WARNING,
+        2,
+    ),
     "line_total_too_large": (
         lambda c: _set_line(c, unit_price=Decimal("9000000000000000")),
         "line_total_too_large",

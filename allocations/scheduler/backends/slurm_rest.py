@@ -5,6 +5,8 @@ change only what differs, verify what a buggy version may have dropped. The JSON
 from the mapping of the configured version.
 """
 
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -16,7 +18,12 @@ from allocations.scheduler.backends import (
     SchedulerError,
 )
 from allocations.scheduler.backends.http import RestClient
-from allocations.scheduler.backends.mappings import Association, Mapping, get_mapping
+from allocations.scheduler.backends.mappings import (
+    Association,
+    JobSnapshot,
+    Mapping,
+    get_mapping,
+)
 
 
 def _token_reader(*, token: str, token_file: str):
@@ -67,6 +74,16 @@ class SlurmRestBackend:
     def read_cluster(self, cluster: str) -> dict[str, ObservedAccount]:
         body = self.client.send(self.mapping.list_associations(cluster=cluster))
         return observed_accounts(self.mapping.parse_associations(body))
+
+    def read_jobs(self, *, cluster: str, start: datetime, end: datetime) -> list[JobSnapshot]:
+        """Every job of the cluster that ran (or waited) during [start, end), in one call."""
+        body = self.client.send(self.mapping.list_jobs(cluster=cluster, start=start, end=end))
+        # slurmdbd may keep several clusters; a job without its cluster is the one asked for.
+        return [
+            job if job.cluster else replace(job, cluster=cluster)
+            for job in self.mapping.parse_jobs(body)
+            if job.cluster in (cluster, "")
+        ]
 
     # --- convergence -----------------------------------------------------------------
 

@@ -1,11 +1,13 @@
 """The JSON of each slurmrestd API version, one module per version.
 
-A mapping builds `Request`s and parses replies into `Association`s; it never does I/O.
+A mapping builds `Request`s and parses replies into `Association`s and `JobSnapshot`s;
+it never does I/O.
 The slurm-rest backend holds the algorithm (read, compare, change, verify) and asks the
 mapping of the configured version (`SLURM_REST_API_VERSION`) for the shapes.
 """
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
@@ -37,6 +39,23 @@ class Association:
     raw_limits: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class JobSnapshot:
+    """One job as slurmdbd reported it. `start` is None for a job that never started;
+    `end` is None while it runs (its elapsed time then grows until it ends)."""
+
+    cluster: str
+    job_id: int
+    account: str
+    username: str
+    partition: str
+    state: str
+    start: datetime | None
+    end: datetime | None
+    elapsed_seconds: int
+    gpus: int
+
+
 class Mapping(Protocol):
     version: str
     # v0.0.38 loses a modify of an account association that is its parent's newest child.
@@ -66,6 +85,10 @@ class Mapping(Protocol):
 
     def remove_user_association(self, *, cluster: str, account: str, user: str) -> Request: ...
 
+    def list_jobs(self, *, cluster: str, start: datetime, end: datetime) -> Request: ...
+
+    def parse_jobs(self, body: dict) -> list[JobSnapshot]: ...
+
     def errors(self, body: Any) -> list[dict]: ...
 
 
@@ -94,3 +117,23 @@ def with_gpu_minutes(tres_list: list[dict] | None, gpu_minutes: int) -> list[dic
     """The TRES list with gres/gpu set to `gpu_minutes`, every other entry kept as it was."""
     kept = [e for e in tres_list or [] if (e.get("type"), e.get("name")) != GPU_TRES]
     return [*kept, {"type": "gres", "name": "gpu", "count": int(gpu_minutes)}]
+
+
+def gpu_count_in(tres_list: list[dict] | None) -> int:
+    """Allocated gres/gpu of a job's TRES list; 0 for a job without GPUs.
+
+    Read for every job of a bulk read, so it looks from the end: Slurm lists TRES by id,
+    and gres (ids above 1000) come last.
+    """
+    for entry in reversed(tres_list or ()):
+        if entry.get("name") == "gpu" and entry.get("type") == "gres":
+            count = entry.get("count")
+            return int(count) if count and count > 0 else 0
+    return 0
+
+
+def from_epoch(value: int | None) -> datetime | None:
+    """An aware UTC datetime from a Slurm timestamp; 0 and None mean "not (yet) known"."""
+    if not value or value < 0:
+        return None
+    return datetime.fromtimestamp(value, UTC)

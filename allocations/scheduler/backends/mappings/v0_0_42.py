@@ -26,6 +26,10 @@ What differs from v0.0.38, and why the code below looks the way it does:
   with HTTP 200 and an empty list; 9003 stays listed in case a reply still carries it.
 - Numbers other than TRES counts are `{"set", "infinite", "number"}` objects; `number()`
   reads them (unset or infinite is None) and is used wherever a number is read.
+- Jobs (GET /jobs, `v0.0.42_openapi_slurmdbd_jobs_resp`): `start_time`/`end_time` are
+  "Usage start/end (UNIX timestamp)", so epochs, free of any time zone. In `v0.0.42_job`
+  `time.start`/`end`/`elapsed` are plain integers (0: not known) while `state.current` is
+  a list of flags, base state first (`["CANCELLED"]`, `["PENDING", "REQUEUED"]`).
 
 needs_sentinel_touch stays True. The 22.05 bug comes from slurmdbd: a modify carrying
 `parent_account` calls `_move_parent`, which answers ESLURM_SAME_PARENT_ACCOUNT when the
@@ -37,11 +41,15 @@ we could read do not say in which release that landed, so we keep the touch: one
 POST whose only cost is error 1900 (tolerated), and the backend verifies with a GET.
 """
 
+import math
+from datetime import datetime
 from typing import Any
 
 from allocations.scheduler.backends.mappings import (
     Association,
+    JobSnapshot,
     Request,
+    from_epoch,
     gpu_minutes_in,
     with_gpu_minutes,
 )
@@ -148,6 +156,39 @@ class Mapping:
 
     def list_users(self) -> Request:
         return Request("GET", self._db("users"), empty_error_numbers=(NOTHING_FOUND,))
+
+    def list_jobs(self, *, cluster: str, start: datetime, end: datetime) -> Request:
+        query = {
+            "cluster": cluster,
+            "start_time": str(math.floor(start.timestamp())),
+            "end_time": str(math.ceil(end.timestamp())),
+        }
+        return Request("GET", self._db("jobs"), query=query, empty_error_numbers=(NOTHING_FOUND,))
+
+    def parse_jobs(self, body: dict) -> list[JobSnapshot]:
+        parsed = []
+        for item in (body or {}).get("jobs") or []:
+            job_id = number(item.get("job_id")) if isinstance(item, dict) else None
+            if job_id is None:
+                continue
+            times = item.get("time") if isinstance(item.get("time"), dict) else {}
+            state = (item.get("state") or {}).get("current") or []
+            tres = item.get("tres") if isinstance(item.get("tres"), dict) else {}
+            parsed.append(
+                JobSnapshot(
+                    cluster=item.get("cluster") or "",
+                    job_id=job_id,
+                    account=item.get("account") or "",
+                    username=item.get("user") or "",
+                    partition=item.get("partition") or "",
+                    state=state[0] if isinstance(state, list) and state else str(state or ""),
+                    start=from_epoch(number(times.get("start"))),
+                    end=from_epoch(number(times.get("end"))),
+                    elapsed_seconds=max(number(times.get("elapsed")) or 0, 0),
+                    gpus=_gpu_minutes(tres.get("allocated")) or 0,  # a count, read alike
+                )
+            )
+        return parsed
 
     def parse_user_names(self, body: dict) -> set[str]:
         return {
