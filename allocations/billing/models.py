@@ -327,8 +327,7 @@ class CreditNoteLine(models.Model):
     gross_amount = models.DecimalField(_("amount with VAT"), **MONEY)
 
     class Meta:
-        constraints = [
-        ]
+        constraints = []
         verbose_name = _("credit note line")
         verbose_name_plural = _("credit note lines")
 
