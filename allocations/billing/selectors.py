@@ -3,7 +3,7 @@ lists the finance pages, documents and dashboards show."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -262,3 +262,16 @@ def credit_notes(*, invoice_id: int | None = None):
     if invoice_id is not None:
         rows = rows.filter(invoice_id=invoice_id)
     return rows.order_by("-issue_date", "-id")
+
+
+def allocation_value(*, allocation, today: date) -> dict:
+    """What an allocation's compute so far is worth at its organisation's tariff, and
+    whether its track is invoiced (the usage page shows it; free tracks see the value of
+    what they were given)."""
+    end = min(today + timedelta(days=1), allocation.end_date)
+    return {
+        "allocation": allocation,
+        "is_paid": is_paid_track(allocation.application.call.track),
+        "value": value_of_compute(allocation=allocation, start=allocation.start_date, end=end),
+        "until": end - timedelta(days=1),
+    }

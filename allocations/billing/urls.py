@@ -3,10 +3,12 @@ and the applicants' invoice pages of their organisations."""
 
 from django.urls import path
 
-from allocations.billing.views import applicant, downloads, invoices, runs, tariffs
+from allocations.billing.views import applicant, downloads, invoices, runs, tariffs, value
 
 app_name = "billing"
 urlpatterns = [
+    # Teams and staff: what an allocation's compute is worth (free tracks too)
+    path("allocations/<int:pk>/value/", value.allocation_value, name="allocation_value"),
     # Finance: tariffs, tracks, seller
     path("staff/billing/tariffs/", tariffs.tariff_list, name="tariff_list"),
     path("staff/billing/tariffs/<int:pk>/", tariffs.tariff_edit, name="tariff_edit"),
