@@ -221,6 +221,11 @@ SCHEDULER_LEASE_SECONDS = env_int("SCHEDULER_LEASE_SECONDS", 300)
 # portal sharing a cluster with production takes another prefix, so neither touches the
 # other's accounts. Lower-case letters only.
 SLURM_ACCOUNT_PREFIX = env_str("SLURM_ACCOUNT_PREFIX", "p")
+# Usage ingestion (slurmdbd jobs): each run re-reads this many minutes before the end of
+# the last successful window (late records, clock and time-zone differences); the first
+# run reads this many days back.
+USAGE_OVERLAP_MINUTES = env_int("USAGE_OVERLAP_MINUTES", 120)
+USAGE_FIRST_WINDOW_DAYS = env_int("USAGE_FIRST_WINDOW_DAYS", 35)
 
 # --- Security ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
