@@ -262,8 +262,9 @@ def _load_review_workflow(*, staff, founder, researcher, engineer, now) -> None:
         reason="Ranked first by the panel.",
         now=now,
         amounts={r.resource_id: r.gpu_hours * 9 // 10 for r in kazllm.requests.all()},
-        start_date=(now + timedelta(days=7)).date(),
-        end_date=(now + timedelta(days=7 + 182)).date(),
+        # Started six weeks ago, so the demo has usage (and last month to invoice).
+        start_date=(now - timedelta(days=45)).date(),
+        end_date=(now - timedelta(days=45) + timedelta(days=182)).date(),
     )
     # The founder already asks for more: the call manager finds it under
     # "Extensions and supplements".
@@ -288,6 +289,18 @@ def _load_review_workflow(*, staff, founder, researcher, engineer, now) -> None:
         now=now,
         reply=True,
     )  # waits on the panel for a decision
+    # An academic (free) allocation, running for a month: its usage shows the value given.
+    climate = Application.objects.get(project__title__startswith="Climate downscaling")
+    _walk_to_panel(
+        climate,
+        manager=manager,
+        assessor=assessor,
+        reviewers=reviewers,
+        pi=User.objects.get(email="researcher@university.demo.kz"),
+        now=now,
+        reply=False,
+    )
+    _close_reply_and_decide(climate, manager=manager, now=now)
     vision = Application.objects.get(project__title="Pipeline inspection vision")
     _walk_to_panel(
         vision,
@@ -298,6 +311,67 @@ def _load_review_workflow(*, staff, founder, researcher, engineer, now) -> None:
         now=now,
         reply=False,
     )  # its right to reply is open
+
+
+def _close_reply_and_decide(application, *, manager, now) -> None:
+    """Move an application whose reply window is open to the panel and approve it."""
+    from allocations.awards.decision_services import decide
+    from allocations.reviews.reply_services import close_reply_window
+
+    application.refresh_from_db()
+    if application.state == ApplicationState.REPLY:
+        close_reply_window(actor=manager, application_id=application.pk, reason="", now=now)
+    decide(
+        actor=manager,
+        application_id=application.pk,
+        outcome="approved",
+        reason="Strong science case; free academic access.",
+        now=now,
+        amounts={r.resource_id: r.gpu_hours for r in application.requests.all()},
+        start_date=(now - timedelta(days=30)).date(),
+        end_date=(now - timedelta(days=30) + timedelta(days=365)).date(),
+    )
+
+
+def _load_billing(*, h200, now) -> None:
+    """The seller, tariffs per organisation category (a price change in mid-November for
+    startups, so an invoice shows split lines)."""
+    from decimal import Decimal
+
+    from allocations.billing.models import SellerProfile, Tariff
+
+    if not SellerProfile.objects.exists():
+        SellerProfile.objects.create(
+            name_kk="«Ұлттық суперкомпьютер орталығы» АҚ",
+            name_ru="АО «Национальный суперкомпьютерный центр»",
+            name_en="National Supercomputer Centre JSC",
+            bin="990140004654",
+            address_kk="Астана қ., Мәңгілік Ел д-лы, 55",
+            address_ru="г. Астана, пр. Мангилик Ел, 55",
+            address_en="55 Mangilik El Ave, Astana",
+            iik="KZ86125KZT5004100100",
+            bik="HSBKKZKX",
+            bank_name="Halyk Bank of Kazakhstan JSC",
+            kbe="16",
+            director="A. Serikbayev",
+            accountant="G. Nurlanova",
+        )
+    prices = {
+        OrganisationCategory.STARTUP: [("2026-01-01", "2026-11-15", "1100.00"),
+                                       ("2026-11-15", None, "1200.00")],
+        OrganisationCategory.COMPANY: [("2026-01-01", None, "2400.00")],
+        OrganisationCategory.UNIVERSITY: [("2026-01-01", None, "900.00")],
+        OrganisationCategory.RESEARCH: [("2026-01-01", None, "900.00")],
+        OrganisationCategory.GOVERNMENT: [("2026-01-01", None, "1500.00")],
+    }  # fmt: skip
+    for category, periods in prices.items():
+        for valid_from, valid_to, price in periods:
+            Tariff.objects.get_or_create(
+                resource=h200,
+                category=category,
+                valid_from=valid_from,
+                defaults={"valid_to": valid_to, "price_per_gpu_hour": Decimal(price)},
+            )
 
 
 @transaction.atomic
@@ -440,6 +514,7 @@ def load_demo(*, now=None) -> list[DemoLogin]:
     _load_review_workflow(
         staff=staff, founder=founder, researcher=researcher, engineer=engineer, now=now
     )
+    _load_billing(h200=h200, now=now)
 
     logins = [DemoLogin(e, Role(r).label, r in STAFF_ROLES) for e, _, r in STAFF]
     logins += [DemoLogin(e, str(Role.APPLICANT.label), False) for e, _, _ in APPLICANTS]

@@ -8,6 +8,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = load_demo()
+        # After the demo's transaction: its allocations are on the (dry-run) cluster now.
+        from django.utils import timezone
+
+        from allocations.customs.reference_data import load_reference_data
+        from allocations.usage.services import ingest_all
+
+        load_reference_data()
+        for run in ingest_all(now=timezone.now()):
+            self.stdout.write(
+                f"Usage read from the demo source: {run.records} job records ({run.status})"
+            )
         out = self.stdout
         out.write("")
         out.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
