@@ -45,9 +45,27 @@ def main() -> None:
 
     call_command("migrate", verbosity=0, interactive=False)
 
-    from benchmarks import bench_applications_list, bench_panel, bench_scheduler
+    from benchmarks import (
+        bench_applications_list,
+        bench_billing,
+        bench_customs_annex,
+        bench_customs_validate,
+        bench_documents,
+        bench_panel,
+        bench_scheduler,
+        bench_usage,
+    )
 
-    for module in (bench_applications_list, bench_panel, bench_scheduler):
+    for module in (
+        bench_applications_list,
+        bench_panel,
+        bench_scheduler,
+        bench_usage,
+        bench_billing,
+        bench_documents,
+        bench_customs_validate,
+        bench_customs_annex,
+    ):
         module.run()
 
 
