@@ -2,12 +2,10 @@
 database, and PostgreSQL's triggers refuse what skips the signals (queryset .update(),
 bulk_create, raw SQL). Only issued → paid | cancelled and filling the PDFs once pass."""
 
-import importlib
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -21,6 +19,7 @@ from allocations.billing.models import (
     InvoiceRun,
     InvoiceState,
 )
+from allocations.billing.reference_data import load_reference_data
 from tests.factories import ResourceFactory
 from tests.factories_billing import (  # noqa: F401  (fixture)
     HOUR,
@@ -37,13 +36,6 @@ pytestmark = pytest.mark.usefixtures("no_documents")
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the triggers exist on PostgreSQL only"
 )
-
-
-def load_reference_data():
-    """VAT rates and track billing as migration 0002 loads them (a transactional test's
-    flush may have emptied them)."""
-    module = importlib.import_module("allocations.migrations.0002_billing_reference_data")
-    module.load(apps, None)
 
 
 def issued_invoice(finance, *, lines=2):
@@ -264,7 +256,7 @@ def test_trigger_refuses_a_credit_note_for_a_draft(finance, invoice):
 def test_trigger_refuses_lines_added_to_a_credit_note_written_earlier():
     from tests.factories import make_staff
 
-    load_reference_data()
+    load_reference_data()  # a transactional test's flush may have emptied them
     finance = make_staff("finance")
     invoice = issued_invoice(finance)
     line = invoice.lines.first()

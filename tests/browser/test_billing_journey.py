@@ -13,6 +13,7 @@ from django.utils import timezone
 from allocations.accounts.models import MembershipRole
 from allocations.billing import invoicing
 from allocations.billing.models import Invoice, InvoiceRun, InvoiceState
+from allocations.billing.reference_data import load_reference_data
 from tests.browser.conftest import assert_accessible, log_in
 from tests.factories import OrganisationFactory, ResourceFactory
 from tests.factories_billing_docs import add_member, paid_allocation, record_usage, seller_profile
@@ -23,6 +24,8 @@ MARCH = date(2026, 3, 1)
 
 
 def test_finance_invoices_a_month(page, live_server, finance, monkeypatch):
+    # Transactional tests flush the tables, the migrations' VAT rates and tracks included.
+    load_reference_data()
     seller_profile()
     resource = ResourceFactory(name="H200 main")
     organisation = OrganisationFactory(legal_name="Qazaq Vision AI LLP", bin="940140000385")
