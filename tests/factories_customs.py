@@ -2,8 +2,9 @@
 parties, equipment lines, serial numbers and attachments.
 
 `make_case(lines=..., serials_per_line=...)` builds a complete case that passes
-`allocations.customs.checks.check_case` (with `today=TODAY`); tests then break one thing.
-It uses bulk_create, so thousands of lines and serials take a second or two.
+`allocations.customs.checks.check_case` (with `today=TODAY`); tests then break one thing
+(`set_line`, `set_case`, `set_regime`, `update_party`) and read the problems (`codes`,
+`only`). It uses bulk_create, so thousands of lines and serials take a second or two.
 """
 
 import hashlib
@@ -14,6 +15,7 @@ from decimal import Decimal
 import factory
 from django.core.files.base import ContentFile
 
+from allocations.customs.checks import Problem
 from allocations.customs.models import (
     AttachmentKind,
     CaseAttachment,
@@ -258,3 +260,40 @@ def make_case(
         for kind in case.regime.required_documents:
             CaseAttachmentFactory(case=case, kind=kind)
     return case
+
+
+# --- Breaking one thing of a complete case, and reading the problems ------------------------
+
+
+def codes(problems) -> set[str]:
+    """The codes of the problems check_case reported."""
+    return {problem.code for problem in problems}
+
+
+def only(problems, code) -> list[Problem]:
+    """The problems of one code."""
+    return [problem for problem in problems if problem.code == code]
+
+
+def line_at(case, position=1):
+    return EquipmentLine.objects.get(case=case, position=position)
+
+
+def set_line(case, position=1, **fields):
+    EquipmentLine.objects.filter(case=case, position=position).update(**fields)
+
+
+def set_case(case, **fields):
+    for name, value in fields.items():
+        setattr(case, name, value)
+    case.save()
+
+
+def set_regime(case, **fields):
+    for name, value in fields.items():
+        setattr(case.regime, name, value)
+    case.regime.save()
+
+
+def update_party(case, role, **fields):
+    CaseParty.objects.filter(case=case, role=role).update(**fields)
