@@ -1,44 +1,25 @@
-"""Regime pages of the import desk and the applicants' catalogue: who may use each route,
-bad input on every form (a pasted goods list with a bad line keeps nothing and names the
-line), audit events, and the reference data."""
+"""Regime pages of the import desk and the applicants' catalogue: who may use each route
+(audit events only from the desk's posts), the catalogue of regimes open for new cases, and
+creating and editing a regime (bad input on the form is explained and saves nothing).
+
+Goods lists: test_customs_goods_lists; tax rates: test_customs_tax_rates; the reference
+data: test_customs_reference_data."""
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from allocations.core.models import AuditEvent
-from allocations.customs.estimates import estimate_relief
-from allocations.customs.models import ImportTaxRate, PreferenceRegime, RegimeGoodsItem
-from allocations.customs.reference_data import load_reference_data
+from allocations.customs.models import PreferenceRegime, RegimeGoodsItem
 from tests.conftest import ROLE_FIXTURES
-from tests.factories_customs import (
-    EquipmentLineFactory,
-    ImportTaxRateFactory,
-    PreferenceRegimeFactory,
-    make_case,
+from tests.factories_customs import PreferenceRegimeFactory, make_case
+from tests.factories_customs_regimes import (
+    rate_data,
+    regimes_world,  # noqa: F401  (fixture `world`)
 )
 
 DESK = {"import_desk", "admin_user"}
-
-
-@pytest.fixture
-def world(db):
-    regime = PreferenceRegimeFactory(code="astana-hub", name_en="Astana Hub VAT")
-    other = PreferenceRegimeFactory(goods=[("847150", "1", "Servers")])
-    rate = ImportTaxRateFactory(hs_prefix="8544", rate=Decimal("0.05"))
-    return {
-        "regime": regime,
-        "item": regime.goods.get(hs_prefix="847150"),
-        "other_item": other.goods.get(),
-        "rate": rate,
-    }
-
-
-def verbs() -> list[str]:
-    return list(AuditEvent.objects.order_by("id").values_list("verb", flat=True))
 
 
 def regime_data(**overrides) -> dict:
@@ -62,19 +43,6 @@ def regime_data(**overrides) -> dict:
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
-
-
-def rate_data(**overrides) -> dict:
-    data = {
-        "kind": "duty",
-        "hs_prefix": "8504 40",
-        "rate_percent": "7.5",
-        "valid_from": "2026-01-01",
-        "valid_to": "",
-        "note": "Example",
-    }
-    data.update(overrides)
-    return data
 
 
 # --- Who may use what ----------------------------------------------------------------------
@@ -297,242 +265,3 @@ def test_bad_regime_input_is_explained_and_nothing_is_saved(
     regime.refresh_from_db()
     assert regime.name_en == "Astana Hub VAT" and regime.code == "astana-hub"
     assert not AuditEvent.objects.exists()
-
-
-# --- Goods lists ---------------------------------------------------------------------------
-
-
-def test_paste_adds_and_updates_items(client, import_desk, world):
-    regime = world["regime"]
-    client.force_login(import_desk)
-    text = "# prefix;item;description\n8471 50;1a;GPU servers (HGX)\n\n8542.31;12;GPU chips\n"
-    text += "9403 20\t7\tRacks, from a spreadsheet\n"
-    response = client.post(reverse("customs:regime_goods", args=[regime.pk]), {"lines": text})
-    assert response.status_code == 302
-    items = {i.hs_prefix: (i.item_number, i.description) for i in regime.goods.all()}
-    assert items["847150"] == ("1a", "GPU servers (HGX)")
-    assert items["854231"] == ("12", "GPU chips")
-    assert items["940320"] == ("7", "Racks, from a spreadsheet")
-    assert len(items) == 11  # ten standard items and one new
-    event = AuditEvent.objects.get(verb="customs.regime_goods_saved")
-    assert event.data["added"] == ["854231"]
-    assert sorted(event.data["updated"]) == ["847150", "940320"]
-    page = client.get(response["Location"]).content.decode()
-    assert "1 added, 2 changed, 0 removed" in page
-    assert "contested heading" in page  # 8542 31 and 8473 30 are marked
-
-
-def test_paste_can_replace_the_whole_list(client, import_desk, world):
-    regime = world["regime"]
-    client.force_login(import_desk)
-    client.post(
-        reverse("customs:regime_goods", args=[regime.pk]),
-        {"lines": "8471 50;1;Servers\n8473 30;2;GPU boards", "replace": "on"},
-    )
-    assert sorted(regime.goods.values_list("hs_prefix", flat=True)) == ["847150", "847330"]
-    event = AuditEvent.objects.get(verb="customs.regime_goods_saved")
-    assert len(event.data["removed"]) == 8
-
-
-@pytest.mark.parametrize(
-    ("text", "messages"),
-    [
-        (
-            "8471 50;1;Servers\n8473 30;2;GPU boards\n84x1;3;Bad\n8517 62;4;Switches",
-            ["Line 3: the HS code prefix “84x1” must have 2 to 10 digits."],
-        ),
-        ("8471 50;1;Servers\n8;2;Too short", ["Line 2: the HS code prefix “8”"]),
-        ("8471 50;1;Servers\n84715000000;2;Too long", ["Line 2:"]),
-        ("8471 50 Servers", ["Line 1: give three parts separated by semicolons"]),
-        ("8471 50;;Servers", ["Line 1: the list item no. is missing."]),
-        ("8471 50;1;", ["Line 1: the description is missing."]),
-        ("8471 50;1;" + "x" * 256, ["Line 1: the description is at most 255 characters long."]),
-        ("8471 50;123456789012345678901;Servers", ["Line 1: the list item no. is at most 20"]),
-        (
-            "8471 50;1;Servers\n\n8471.50;2;Servers again",
-            ["Line 3: the prefix 8471 50 is already on line 1."],
-        ),
-        (
-            "a;1;x\nb;;\n8471 50;1;ok",
-            ["Line 1:", "Line 2: the HS code prefix “b” must have 2 to 10 digits; the list item"],
-        ),
-        ("   \n# only a comment\n", ["Paste at least one line"]),
-        ("", ["This field is required."]),
-    ],
-)
-def test_a_bad_pasted_line_keeps_nothing_and_is_named(client, import_desk, world, text, messages):
-    regime = world["regime"]
-    before = sorted(regime.goods.values_list("hs_prefix", "item_number", "description"))
-    client.force_login(import_desk)
-    response = client.post(reverse("customs:regime_goods", args=[regime.pk]), {"lines": text})
-    assert response.status_code == 400
-    page = response.content.decode().replace("&#x27;", "'").replace("&quot;", '"')
-    for message in messages:
-        assert message in page
-    after = sorted(regime.goods.values_list("hs_prefix", "item_number", "description"))
-    assert after == before
-    assert not AuditEvent.objects.exists()
-    assert "Save the goods list" in page  # the page, with the text kept for correction
-    if text.strip():
-        assert text.strip().splitlines()[0] in page
-
-
-def test_many_bad_lines_are_summarised(client, import_desk, world):
-    client.force_login(import_desk)
-    text = "\n".join(f"bad{n};1;x" for n in range(40))
-    page = client.post(
-        reverse("customs:regime_goods", args=[world["regime"].pk]), {"lines": text}
-    ).content.decode()
-    assert "Line 25:" in page and "Line 26:" not in page
-    assert "15 more lines with errors" in page
-    assert "Nothing was saved" in page
-
-
-def test_delete_a_goods_item(client, import_desk, world):
-    regime, item = world["regime"], world["item"]
-    client.force_login(import_desk)
-    response = client.post(
-        reverse("customs:regime_goods_delete", args=[regime.pk, item.pk]), follow=True
-    )
-    assert "is removed from the goods list" in response.content.decode()
-    assert not RegimeGoodsItem.objects.filter(pk=item.pk).exists()
-    event = AuditEvent.objects.get(verb="customs.regime_goods_deleted")
-    assert event.data["hs_prefix"] == "847150"
-
-
-def test_an_item_of_another_regime_is_not_deleted(client, import_desk, world):
-    client.force_login(import_desk)
-    other = world["other_item"]
-    response = client.post(
-        reverse("customs:regime_goods_delete", args=[world["regime"].pk, other.pk]), follow=True
-    )
-    assert "no longer exists" in response.content.decode()
-    assert RegimeGoodsItem.objects.filter(pk=other.pk).exists()
-    assert not AuditEvent.objects.exists()
-
-
-# --- Tax rates -----------------------------------------------------------------------------
-
-
-def test_create_a_duty_rate(client, import_desk, db):
-    client.force_login(import_desk)
-    response = client.post(reverse("customs:tax_rate_list"), rate_data())
-    assert response.status_code == 302
-    rate = ImportTaxRate.objects.get(hs_prefix="850440")
-    assert rate.rate == Decimal("0.0750") and rate.kind == "duty"
-    assert AuditEvent.objects.get(verb="customs.tax_rate_created").data["rate"] == "0.0750"
-    page = client.get(reverse("customs:tax_rate_list")).content.decode()
-    assert "8504 40" in page and "7.50 %" in page
-
-
-def test_a_new_rate_closes_the_open_ended_one(client, import_desk, db):
-    old = ImportTaxRateFactory(kind="vat", rate=Decimal("0.12"), valid_from=date(2009, 1, 1))
-    client.force_login(import_desk)
-    data = rate_data(kind="vat", hs_prefix="", rate_percent="16", valid_from="2026-01-01")
-    assert client.post(reverse("customs:tax_rate_list"), data).status_code == 302
-    old.refresh_from_db()
-    assert old.valid_to == date(2026, 1, 1)
-    assert verbs() == ["customs.tax_rate_closed", "customs.tax_rate_created"]
-
-
-def test_edit_and_delete_a_rate(client, import_desk, world):
-    rate = world["rate"]
-    client.force_login(import_desk)
-    page = client.get(reverse("customs:tax_rate_edit", args=[rate.pk])).content.decode()
-    assert 'value="5.00"' in page
-    response = client.post(
-        reverse("customs:tax_rate_edit", args=[rate.pk]),
-        rate_data(hs_prefix="8544", rate_percent="4.25", note="Changed"),
-    )
-    assert response.status_code == 302
-    rate.refresh_from_db()
-    assert rate.rate == Decimal("0.0425") and rate.note == "Changed"
-    changed = AuditEvent.objects.get(verb="customs.tax_rate_changed")
-    assert changed.data["before"]["rate"] == "0.0500"
-    client.post(reverse("customs:tax_rate_delete", args=[rate.pk]))
-    assert not ImportTaxRate.objects.filter(pk=rate.pk).exists()
-    assert AuditEvent.objects.filter(verb="customs.tax_rate_deleted").count() == 1
-
-
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        ({"kind": "excise"}, "Select a valid choice"),
-        ({"hs_prefix": "84x1"}, "An HS code prefix has 2 to 10 digits"),
-        ({"hs_prefix": "8"}, "An HS code prefix has 2 to 10 digits"),
-        ({"kind": "vat", "hs_prefix": "8471"}, "leave the HS code prefix empty"),
-        ({"rate_percent": "100"}, "less than or equal to 99.99"),
-        ({"rate_percent": "-1"}, "greater than or equal to 0"),
-        ({"rate_percent": "abc"}, "Enter a number."),
-        ({"rate_percent": "1.234"}, "no more than 2 decimal places"),
-        ({"valid_from": ""}, "This field is required."),
-        ({"valid_to": "2025-01-01"}, "The end must be after the start."),
-        ({"hs_prefix": "8544", "valid_from": "2019-01-01"}, "This period overlaps the rate"),
-        ({"note": "n" * 256}, "at most 255 characters"),
-    ],
-)
-def test_bad_rate_input_is_explained_and_nothing_is_saved(
-    client, import_desk, world, overrides, message
-):
-    # world["rate"]: duty 8544 from 2020-01-01, open-ended. A new one from 2019 overlaps it.
-    client.force_login(import_desk)
-    count = ImportTaxRate.objects.count()
-    response = client.post(reverse("customs:tax_rate_list"), rate_data(**overrides))
-    assert response.status_code == 400
-    assert message in response.content.decode().replace("&#x27;", "'")
-    assert ImportTaxRate.objects.count() == count
-    assert not AuditEvent.objects.exists()
-
-
-# --- Reference data and the relief partial ---------------------------------------------------
-
-
-def test_reference_data_is_idempotent(db):
-    first = load_reference_data()
-    assert first["regimes"] == 3 and first["rates"] >= 10 and first["goods"] >= 24
-    assert load_reference_data() == {"rates": 0, "regimes": 0, "goods": 0}
-    hub = PreferenceRegime.objects.get(code="astana-hub-vat")
-    assert hub.excluded_origins == ["AM", "BY", "KG", "RU"] and hub.exclusion_removes == "vat"
-    assert hub.exempts_vat and not hub.exempts_duty and hub.valid_to == date(2029, 1, 1)
-    contract = PreferenceRegime.objects.get(code="investment-contract")
-    assert contract.exempts_duty and not contract.exempts_vat
-    sez = PreferenceRegime.objects.get(code="sez-special-investment-contract")
-    assert sez.exempts_duty and sez.exempts_vat
-    vat = ImportTaxRate.objects.filter(kind="vat").order_by("valid_from")
-    assert [(r.rate, r.valid_to) for r in vat] == [
-        (Decimal("0.1200"), date(2026, 1, 1)),
-        (Decimal("0.1600"), None),
-    ]
-    for regime in (hub, contract, sez):
-        prefixes = set(regime.goods.values_list("hs_prefix", flat=True))
-        assert {"847150", "847330", "847170", "851762", "850440", "940320", "8415"} <= prefixes
-
-
-def test_reference_data_does_not_overwrite_staff_changes(db):
-    load_reference_data()
-    hub = PreferenceRegime.objects.get(code="astana-hub-vat")
-    hub.goods.filter(hs_prefix="8415").delete()
-    PreferenceRegime.objects.filter(pk=hub.pk).update(name_en="Renamed")
-    load_reference_data()
-    hub.refresh_from_db()
-    assert hub.name_en == "Renamed" and not hub.goods.filter(hs_prefix="8415").exists()
-
-
-def test_the_relief_partial_says_there_is_no_conversion(db):
-    load_reference_data()
-    regime = PreferenceRegime.objects.get(code="astana-hub-vat")
-    case = make_case(regime=regime, lines=0, currency="USD")
-    EquipmentLineFactory(case=case, quantity=Decimal("2"), unit_price=Decimal("100.00"))
-    relief = estimate_relief(case=case)
-    html = render_to_string("customs/regimes/_relief.html", {"relief": relief})
-    assert "No conversion to tenge" in html and "USD" in html
-    assert "32.00" in html  # 16 % VAT of 200.00, relieved
-
-
-def test_reference_data_loads_with_a_migrations_historical_models(db):
-    from django.db import connection
-    from django.db.migrations.loader import MigrationLoader
-
-    state = MigrationLoader(connection).project_state()
-    assert load_reference_data(apps=state.apps)["regimes"] == 3
-    assert PreferenceRegime.objects.get(code="astana-hub-vat").goods.count() == 11
