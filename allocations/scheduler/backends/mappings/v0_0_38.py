@@ -26,7 +26,6 @@ Its bugs, measured on this machine (SLURM-NOTES.md) and handled here or in the b
 """
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.utils import timezone
 
@@ -37,55 +36,21 @@ from allocations.scheduler.backends.mappings import (
     from_epoch,
     gpu_count_in,
     gpu_minutes_in,
-    with_gpu_minutes,
+)
+from allocations.scheduler.backends.mappings.common import (
+    NOTHING_FOUND,
+    SlurmdbMapping,
+    dig,
+    tres_with_gpu_minutes,
 )
 
-NOTHING_FOUND = 9003
 MISSING_USER = "Missing required field 'user'"
-TRES_LISTS = (
-    ("total",),
-    ("minutes", "total"),
-    ("minutes", "per", "job"),
-    ("group", "minutes"),
-    ("group", "active"),
-    ("per", "job"),
-    ("per", "node"),
-)
 
 
-def _dig(data: dict, path: tuple[str, ...]) -> Any:
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
-def _put(data: dict, path: tuple[str, ...], value: Any) -> None:
-    for key in path[:-1]:
-        data = data.setdefault(key, {})
-    data[path[-1]] = value
-
-
-class Mapping:
+class Mapping(SlurmdbMapping):
     version = "v0.0.38"
-    needs_sentinel_touch = True
-
-    def _db(self, path: str) -> str:
-        return f"/slurmdb/{self.version}/{path}"
 
     # --- reads -----------------------------------------------------------------------
-
-    def list_associations(self, *, cluster: str, account: str | None = None) -> Request:
-        query = {"cluster": cluster}
-        if account:
-            query["account"] = account
-        return Request(
-            "GET",
-            self._db("associations"),
-            query=query,
-            empty_error_numbers=(NOTHING_FOUND,),
-        )
 
     def parse_associations(self, body: dict) -> list[Association]:
         parsed = []
@@ -96,14 +61,11 @@ class Mapping:
                     account=item["account"],
                     user=item.get("user") or None,
                     parent=item.get("parent_account") or None,
-                    gpu_minutes=gpu_minutes_in(_dig(limits, ("tres", "group", "minutes"))),
+                    gpu_minutes=gpu_minutes_in(dig(limits, ("tres", "group", "minutes"))),
                     raw_limits=limits,
                 )
             )
         return parsed
-
-    def list_users(self) -> Request:
-        return Request("GET", self._db("users"), empty_error_numbers=(NOTHING_FOUND,))
 
     def list_jobs(self, *, cluster: str, start: datetime, end: datetime) -> Request:
         query = {"cluster": cluster, "start_time": _local(start), "end_time": _local(end, up=True)}
@@ -136,31 +98,14 @@ class Mapping:
 
     # --- writes ----------------------------------------------------------------------
 
-    def create_account(
-        self, *, cluster: str, name: str, description: str, organization: str
-    ) -> Request:
-        # Posting an existing account again is harmless; it makes no association.
-        account = {"name": name, "description": description or name}
-        account["organization"] = organization or "portal"
-        return Request("POST", self._db("accounts"), body={"accounts": [account]})
-
     def set_account_limit(
         self, *, cluster: str, account: str, gpu_minutes: int, current: Association | None
     ) -> Request:
-        tres: dict[str, Any] = {}
-        if current is not None:
-            tres_read = _dig(current.raw_limits, ("tres",)) or {}
-            for path in TRES_LISTS:
-                value = _dig(tres_read, path)
-                if value:
-                    _put(tres, path, value)
-        group = tres.setdefault("group", {})
-        group["minutes"] = with_gpu_minutes(group.get("minutes"), gpu_minutes)
         association = {
             "account": account,
             "cluster": cluster,
             "parent_account": (current.parent if current else None) or "root",
-            "max": {"tres": tres},
+            "max": {"tres": tres_with_gpu_minutes(current, gpu_minutes)},
         }
         return self._account_association(association)
 
@@ -179,26 +124,6 @@ class Mapping:
             body={"associations": [association]},
             harmless_errors=(MISSING_USER,),
         )
-
-    def create_users(self, *, names: list[str], default_account: str) -> Request:
-        users = [{"name": name, "default": {"account": default_account}} for name in names]
-        return Request("POST", self._db("users"), body={"users": users})
-
-    def add_user_associations(self, *, cluster: str, account: str, users: list[str]) -> Request:
-        associations = [{"account": account, "cluster": cluster, "user": u} for u in users]
-        return Request("POST", self._db("associations"), body={"associations": associations})
-
-    def remove_user_association(self, *, cluster: str, account: str, user: str) -> Request:
-        return Request(
-            "DELETE",
-            self._db("association"),
-            query={"account": account, "user": user, "cluster": cluster},
-        )
-
-    def errors(self, body: Any) -> list[dict]:
-        if not isinstance(body, dict):
-            return []
-        return [e for e in body.get("errors") or [] if isinstance(e, dict)]
 
 
 def _local(moment: datetime, *, up: bool = False) -> str:

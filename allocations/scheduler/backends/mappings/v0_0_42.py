@@ -51,22 +51,16 @@ from allocations.scheduler.backends.mappings import (
     Request,
     from_epoch,
     gpu_minutes_in,
-    with_gpu_minutes,
+)
+from allocations.scheduler.backends.mappings.common import (
+    NOTHING_FOUND,
+    SlurmdbMapping,
+    dig,
+    tres_with_gpu_minutes,
 )
 
-NOTHING_FOUND = 9003  # ESLURM_REST_EMPTY_RESULT
 NO_CHANGE = 1900  # SLURM_NO_CHANGE_IN_DATA: the write found nothing to do
-# Every TRES list under `max.tres` of v0.0.42_assoc (GrpTRES, GrpTRESMins, GrpTRESRunMins,
-# MaxTRESRunMins, MaxTRESMinsPerJob, MaxTRESPerJob, MaxTRESPerNode).
-TRES_LISTS = (
-    ("total",),
-    ("group", "minutes"),
-    ("group", "active"),
-    ("minutes", "total"),
-    ("minutes", "per", "job"),
-    ("per", "job"),
-    ("per", "node"),
-)
+__all__ = ["NOTHING_FOUND", "NO_CHANGE", "Mapping", "number"]
 
 
 def number(value: Any) -> int | None:
@@ -81,20 +75,6 @@ def number(value: Any) -> int | None:
     if isinstance(value, dict) and value.get("set") and not value.get("infinite"):
         return number(value.get("number"))
     return None
-
-
-def _dig(data: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
-def _put(data: dict, path: tuple[str, ...], value: Any) -> None:
-    for key in path[:-1]:
-        data = data.setdefault(key, {})
-    data[path[-1]] = value
 
 
 def _gpu_minutes(tres_list: Any) -> int | None:
@@ -115,27 +95,11 @@ def _deleted(item: dict) -> bool:
     return isinstance(flags, list) and "DELETED" in flags
 
 
-class Mapping:
+class Mapping(SlurmdbMapping):
     version = "v0.0.42"
-    needs_sentinel_touch = True
-
-    def _db(self, path: str) -> str:
-        # The schema lists these paths with a trailing slash; slurmrestd matches them
-        # either way (22.05 binds them with one too and answers the bare form).
-        return f"/slurmdb/{self.version}/{path}"
+    no_change_errors = (NO_CHANGE,)
 
     # --- reads -----------------------------------------------------------------------
-
-    def list_associations(self, *, cluster: str, account: str | None = None) -> Request:
-        query = {"cluster": cluster}
-        if account:
-            query["account"] = account
-        return Request(
-            "GET",
-            self._db("associations"),
-            query=query,
-            empty_error_numbers=(NOTHING_FOUND,),
-        )
 
     def parse_associations(self, body: dict) -> list[Association]:
         parsed = []
@@ -148,14 +112,11 @@ class Mapping:
                     account=item["account"],
                     user=item.get("user") or None,  # "" is the account's own
                     parent=item.get("parent_account") or None,
-                    gpu_minutes=_gpu_minutes(_dig(limits, ("tres", "group", "minutes"))),
+                    gpu_minutes=_gpu_minutes(dig(limits, ("tres", "group", "minutes"))),
                     raw_limits=limits,
                 )
             )
         return parsed
-
-    def list_users(self) -> Request:
-        return Request("GET", self._db("users"), empty_error_numbers=(NOTHING_FOUND,))
 
     def list_jobs(self, *, cluster: str, start: datetime, end: datetime) -> Request:
         query = {
@@ -199,31 +160,13 @@ class Mapping:
 
     # --- writes ----------------------------------------------------------------------
 
-    def create_account(
-        self, *, cluster: str, name: str, description: str, organization: str
-    ) -> Request:
-        # v0.0.42_account requires name, description and organization. Like 22.05 this
-        # makes no association; posting an existing account again rewrites those two.
-        account = {"name": name, "description": description or name}
-        account["organization"] = organization or "portal"
-        return Request("POST", self._db("accounts"), body={"accounts": [account]})
-
     def set_account_limit(
         self, *, cluster: str, account: str, gpu_minutes: int, current: Association | None
     ) -> Request:
-        tres: dict[str, Any] = {}
-        if current is not None:
-            tres_read = _dig(current.raw_limits, ("tres",)) or {}
-            for path in TRES_LISTS:
-                value = _dig(tres_read, path)
-                if value:
-                    _put(tres, path, value)
-        group = tres.setdefault("group", {})
-        group["minutes"] = with_gpu_minutes(group.get("minutes"), gpu_minutes)
         association = self._account_association(
             cluster, account, (current.parent if current else None) or "root"
         )
-        association["max"] = {"tres": tres}
+        association["max"] = {"tres": tres_with_gpu_minutes(current, gpu_minutes)}
         return self._post_account_association(association)
 
     def touch_account(self, *, cluster: str, account: str) -> Request:
@@ -246,26 +189,3 @@ class Mapping:
             body={"associations": [association]},
             empty_error_numbers=(NO_CHANGE,),
         )
-
-    def create_users(self, *, names: list[str], default_account: str) -> Request:
-        users = [{"name": name, "default": {"account": default_account}} for name in names]
-        return Request("POST", self._db("users"), body={"users": users})
-
-    def add_user_associations(self, *, cluster: str, account: str, users: list[str]) -> Request:
-        # Only for missing associations: posting an existing one without its TRES lists
-        # would remove its per-user TRES limits (the diff above).
-        associations = [{"account": account, "cluster": cluster, "user": u} for u in users]
-        return Request("POST", self._db("associations"), body={"associations": associations})
-
-    def remove_user_association(self, *, cluster: str, account: str, user: str) -> Request:
-        return Request(
-            "DELETE",
-            self._db("association"),
-            query={"account": account, "user": user, "cluster": cluster},
-            empty_error_numbers=(NO_CHANGE,),  # already gone
-        )
-
-    def errors(self, body: Any) -> list[dict]:
-        if not isinstance(body, dict):
-            return []
-        return [e for e in body.get("errors") or [] if isinstance(e, dict)]
