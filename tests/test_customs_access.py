@@ -14,7 +14,7 @@ from allocations.accounts.models import MembershipRole
 from allocations.customs.models import CaseState, ImportCase
 from tests.conftest import ROLE_FIXTURES
 from tests.factories_customs import CaseAttachmentFactory, CasePartyFactory
-from tests.test_customs_cases import NOW, add_importer, complete_case
+from tests.factories_customs_cases import NOW, add_importer, complete_case
 
 ROLES = [*ROLE_FIXTURES, "owner", "member", "billing"]
 IMPORTERS = {"owner", "member"}

@@ -1,9 +1,6 @@
 """Import cases on the importer's side: opening a case, its contract and dates, parties,
 attached files, the case page and comments. Equipment lines and serial numbers:
 test_customs_lines.
-
-NOW, add_importer and complete_case are also imported from here by test_customs_access and
-the browser journey; they live in tests/factories_customs_cases.
 """
 
 from datetime import timedelta
@@ -30,7 +27,6 @@ from tests.factories_customs_cases import (
     LINE,
     NOW,
     SUPPLIER,
-    add_importer,  # noqa: F401  (imported from here by test_customs_access)
     case_draft,  # noqa: F401  (fixture `draft`)
     case_line,  # noqa: F401  (fixture `line`)
     case_organisation,  # noqa: F401  (fixture `organisation`)

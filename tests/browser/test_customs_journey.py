@@ -175,7 +175,7 @@ def test_after_approval_declaration_report_and_closing(page, live_server, monkey
     files, serial lists, declaration, use report, closing; and the page for someone
     without an organisation."""
     from allocations.customs import services
-    from tests.test_customs_cases import NOW, add_importer, complete_case
+    from tests.factories_customs_cases import NOW, add_importer, complete_case
 
     monkeypatch.setattr(tasks.generate_case_documents, "apply_async", lambda *a, **kw: None)
     desk = make_staff(Role.IMPORT_DESK)
