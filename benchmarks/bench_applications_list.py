@@ -2,18 +2,10 @@
 
 from datetime import timedelta
 
-from allauth.mfa.totp.internal.auth import TOTP
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from allocations.accounts.models import (
-    Organisation,
-    OrganisationCategory,
-    Role,
-    RoleGrant,
-    User,
-)
+from allocations.accounts.models import Organisation, OrganisationCategory, User
 from allocations.applications.models import (
     Application,
     ApplicationState,
@@ -23,7 +15,7 @@ from allocations.applications.models import (
     TeamRole,
 )
 from allocations.calls.models import Call, CallResource, Resource, Track
-from benchmarks.common import bench, time_page
+from benchmarks.common import bench, call_manager_client, time_page
 
 CATEGORIES = [c.value for c in OrganisationCategory]
 
@@ -84,12 +76,7 @@ def run() -> None:
     )
     CallResource.objects.create(call=call, resource=resource, capacity_gpu_hours=10**8)
     pis = [User.objects.create_user(f"pi{i}@bench.kz", "x") for i in range(200)]
-    manager = User.objects.create_user("manager@bench.kz", "x")
-    RoleGrant.objects.create(user=manager, role=Role.CALL_MANAGER)
-    TOTP.activate(manager, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
-
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(manager)
+    client = call_manager_client("manager@bench.kz")
     url = reverse("applications:staff_list")
 
     _seed(total=1_000, start=0, call=call, resource=resource, pis=pis)

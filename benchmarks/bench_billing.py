@@ -11,7 +11,6 @@ Run alone on a fresh database:
         .venv/bin/python benchmarks/bench_billing.py
 """
 
-import os
 import sys
 import time
 from datetime import date, timedelta
@@ -157,15 +156,11 @@ def _time_run() -> tuple[float, object]:
 
 
 def run() -> None:
-    from django.db import connection
-
     from allocations.billing.models import Invoice, InvoiceLine
-    from benchmarks.common import bench
+    from benchmarks.common import analyze, bench
 
     _seed()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    analyze()
     elapsed, first = _time_run()
     if first.status != "done" or first.error or first.drafts != ORGANISATIONS:
         raise RuntimeError(f"invoicing run went wrong: {first.status} {first.error[:500]}")
@@ -181,17 +176,7 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    ROOT = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-    import django
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.common import run_standalone
 
-    django.setup()
-    from django.core.management import call_command
-
-    from benchmarks.run import _fresh_database
-
-    _fresh_database()
-    call_command("migrate", verbosity=0, interactive=False)
-    run()
+    run_standalone(run)

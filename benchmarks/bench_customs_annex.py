@@ -8,16 +8,11 @@ Run alone (creates and migrates the database in DATABASE_URL, like benchmarks/ru
         .venv/bin/python benchmarks/bench_customs_annex.py
 """
 
-import os
 import sys
 import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-
-if __name__ == "__main__":  # pragma: no cover - the command line entry
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 LINES = 5_000
 SERIALS_PER_LINE = 8
@@ -151,17 +146,14 @@ def _seed():
 
 
 def run() -> None:
-    from django.db import connection
     from django.utils import timezone
 
     from allocations.customs import documents
     from allocations.customs.checks import check_case
-    from benchmarks.common import bench
+    from benchmarks.common import analyze, bench
 
     case = _seed()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    analyze()
     documents.annex_pdf(case.__class__.objects.get(pk=case.pk), language="ru")  # warm fonts
     start = time.perf_counter()
     pdf = documents.annex_pdf(case)
@@ -184,14 +176,8 @@ def run() -> None:
     bench("customs_check_and_annex_5000_s", round(total_s, 2), "s")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    import django
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.common import run_standalone
 
-    django.setup()
-    from django.core.management import call_command
-
-    from benchmarks.run import _fresh_database
-
-    _fresh_database()
-    call_command("migrate", verbosity=0, interactive=False)
-    run()
+    run_standalone(run)

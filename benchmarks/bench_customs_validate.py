@@ -8,7 +8,6 @@ Run alone on a fresh database:
         .venv/bin/python benchmarks/bench_customs_validate.py
 """
 
-import os
 import statistics
 import sys
 import time
@@ -107,7 +106,7 @@ def run() -> None:
     from allocations.customs.checks import check_case
     from allocations.customs.models import ImportCase, PreferenceRegime, SerialNumber
     from allocations.customs.reference_data import load_reference_data
-    from benchmarks.common import bench
+    from benchmarks.common import analyze, bench
 
     load_reference_data()
     regime = PreferenceRegime.objects.get(code="sez-special-investment-contract")
@@ -138,9 +137,7 @@ def run() -> None:
     # One serial of the case already stands in another active case.
     SerialNumber.objects.filter(serial="IMP-BENCH-MAIN-100-1").update(active=False)
     SerialNumber.objects.filter(serial="IMP-BENCH-00003-5-1").update(serial="IMP-BENCH-MAIN-100-1")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    analyze()
 
     samples = []
     for _ in range(5):
@@ -157,17 +154,7 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    ROOT = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-    import django
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.common import run_standalone
 
-    django.setup()
-    from django.core.management import call_command
-
-    from benchmarks.run import _fresh_database
-
-    _fresh_database()
-    call_command("migrate", verbosity=0, interactive=False)
-    run()
+    run_standalone(run)

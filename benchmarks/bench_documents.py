@@ -8,7 +8,6 @@ Standalone: `DATABASE_URL=postgresql://postgres@127.0.0.1:5432/portal_docs_bench
 """
 
 import logging
-import os
 import statistics
 import sys
 import time
@@ -155,16 +154,7 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.common import run_standalone
 
-    django.setup()
-    from django.core.management import call_command
-
-    from benchmarks.run import _fresh_database
-
-    _fresh_database()
-    call_command("migrate", verbosity=0, interactive=False)
-    run()
+    run_standalone(run)

@@ -4,12 +4,10 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from allauth.mfa.totp.internal.auth import TOTP
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from allocations.accounts.models import Organisation, OrganisationCategory, Role, RoleGrant, User
+from allocations.accounts.models import Organisation, OrganisationCategory, User
 from allocations.applications.models import (
     Application,
     ApplicationState,
@@ -27,7 +25,7 @@ from allocations.reviews.models import (
     ReviewAssignment,
     TechnicalAssessment,
 )
-from benchmarks.common import bench, time_page
+from benchmarks.common import bench, call_manager_client, time_page
 
 APPLICATIONS = 2_000
 REVIEWS_EACH = 3
@@ -120,13 +118,9 @@ def run() -> None:
     CallResource.objects.create(call=call, resource=resource, capacity_gpu_hours=1_500_000)
     pis = [User.objects.create_user(f"panel-pi{i}@bench.kz", "x") for i in range(100)]
     reviewers = [User.objects.create_user(f"panel-rev{i}@bench.kz", "x") for i in range(30)]
-    manager = User.objects.create_user("panel-manager@bench.kz", "x")
-    RoleGrant.objects.create(user=manager, role=Role.CALL_MANAGER)
-    TOTP.activate(manager, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    client = call_manager_client("panel-manager@bench.kz")
     _seed(call=call, resource=resource, pis=pis, reviewers=reviewers)
 
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(manager)
     median, queries = time_page(client, reverse("awards:panel", args=[call.pk]))
     bench("panel_2000_median_ms", f"{median:.1f}", "ms")
     bench("panel_2000_queries", queries, "queries")

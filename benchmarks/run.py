@@ -6,43 +6,21 @@ Uses the database in DATABASE_URL (the Makefile points it at a PostgreSQL databa
 measures its own data on a matching schema.
 """
 
-import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-# Benchmarks measure the portal as deployed: tasks eager (no broker needed), mail kept quiet.
-os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
+from benchmarks.common import fresh_migrated_database, set_environment_defaults  # noqa: E402
 
-def _fresh_database() -> None:
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("postgresql"):
-        import psycopg
-
-        admin = psycopg.connect(
-            host=db.get("HOST") or "127.0.0.1",
-            port=db.get("PORT") or 5432,
-            user=db.get("USER") or "postgres",
-            password=db.get("PASSWORD") or None,
-            dbname="postgres",
-            autocommit=True,
-        )
-        admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
-        admin.close()
+set_environment_defaults()
 
 
 def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
-    from django.db import connection
 
     from benchmarks import (
         bench_applications_list,
@@ -66,9 +44,7 @@ def main() -> None:
         bench_customs_annex,
     ):
         # Each benchmark seeds its own world: it gets a database of its own, fresh.
-        connection.close()
-        _fresh_database()
-        call_command("migrate", verbosity=0, interactive=False)
+        fresh_migrated_database()
         module.run()
 
 
