@@ -1,17 +1,18 @@
 """The import desk's pages: the queue of cases by state, a case with its checks, relief,
 comments and history, and the decisions (take, request changes, approve, reject, close)."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
+from dataclasses import dataclass
+
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from allocations.core.permissions import Capability, capability_required
-from allocations.core.web import errors_to_messages, htmx_partial
+from allocations.core.web import htmx_partial
 from allocations.customs import case_selectors as selectors
 from allocations.customs import services
 from allocations.customs.case_forms import (
@@ -22,7 +23,7 @@ from allocations.customs.case_forms import (
     ReasonForm,
 )
 from allocations.customs.models import CaseState
-from allocations.customs.views.cases import form_error
+from allocations.customs.views.case_helpers import run_action, save_form
 from allocations.customs.workflow_services import CLOSABLE_STATES
 
 QUEUE_TEMPLATE = "customs/desk/queue.html"
@@ -75,89 +76,98 @@ def desk_case(request, pk: int):
 @require_POST
 @capability_required(Capability.MANAGE_IMPORTS)
 def desk_take(request, pk: int):
-    try:
-        services.take_case(actor=request.user, case_id=pk)
-    except ValidationError as error:
-        errors_to_messages(request, error)
-    else:
-        messages.success(request, _("The case is in review with you."))
+    run_action(
+        request,
+        lambda: services.take_case(actor=request.user, case_id=pk),
+        success=_("The case is in review with you."),
+    )
     return redirect("customs:desk_case", pk)
 
 
-def _decision_page(request, pk: int, *, form, template: str, act, done: str, states, checks=False):
-    """A desk decision with a form: GET shows it (or why it cannot be taken now), POST
-    calls `act(form.cleaned_data)`; the service has the last word on the state."""
+@dataclass(frozen=True)
+class Decision:
+    """A desk decision taken with a form whose one field (`field`) is passed on to the
+    service under the same name."""
+
+    form_class: type
+    field: str
+    template: str
+    done: str
+    states: tuple
+    checks: bool = False
+
+
+REQUEST_CHANGES = Decision(
+    form_class=ChangeRequestForm,
+    field="comment",
+    template="customs/desk/request_changes.html",
+    done=_("The case is sent back to the importer with your comment."),
+    states=(CaseState.REVIEW,),
+)
+APPROVE = Decision(
+    form_class=ApproveForm,
+    field="note",
+    template="customs/desk/approve.html",
+    done=_("The case is approved; the confirmation is being generated."),
+    states=(CaseState.REVIEW,),
+    checks=True,
+)
+REJECT = Decision(
+    form_class=ReasonForm,
+    field="reason",
+    template="customs/desk/reject.html",
+    done=_("The case is rejected; its serial numbers are free again."),
+    states=(CaseState.REVIEW,),
+)
+CLOSE = Decision(
+    form_class=ReasonForm,
+    field="reason",
+    template="customs/desk/close.html",
+    done=_("The case is closed; its serial numbers are free again."),
+    states=CLOSABLE_STATES,
+)
+
+
+def _decision_page(request, pk: int, decision: Decision, service):
+    """GET shows the decision's form (or why it cannot be taken now); POST calls the
+    service with the form's field. The service has the last word on the state."""
     case = selectors.case_for_desk(user=request.user, pk=pk)
-    if request.method == "POST" and form.is_valid():
-        try:
-            act(form.cleaned_data)
-        except ValidationError as error:
-            form_error(form, error)
-        else:
-            messages.success(request, done)
-            return redirect("customs:desk_case", pk)
-    context = {"case": case, "form": form, "allowed": case.state in states}
-    if checks:
+    form = decision.form_class(request.POST or None)
+    saved = save_form(
+        request,
+        form,
+        lambda data: service(
+            actor=request.user,
+            case_id=pk,
+            **{decision.field: data[decision.field]},
+            now=timezone.now(),
+        ),
+        success=decision.done,
+        then=reverse("customs:desk_case", args=[pk]),
+    )
+    if saved:
+        return saved
+    context = {"case": case, "form": form, "allowed": case.state in decision.states}
+    if decision.checks:
         context["problem_groups"] = selectors.case_problems(case=case, today=timezone.localdate())
-    return render(request, template, context)
+    return render(request, decision.template, context)
 
 
 @capability_required(Capability.MANAGE_IMPORTS)
 def desk_request_changes(request, pk: int):
-    return _decision_page(
-        request,
-        pk,
-        form=ChangeRequestForm(request.POST or None),
-        template="customs/desk/request_changes.html",
-        act=lambda data: services.request_changes(
-            actor=request.user, case_id=pk, comment=data["comment"], now=timezone.now()
-        ),
-        done=_("The case is sent back to the importer with your comment."),
-        states=(CaseState.REVIEW,),
-    )
+    return _decision_page(request, pk, REQUEST_CHANGES, services.request_changes)
 
 
 @capability_required(Capability.MANAGE_IMPORTS)
 def desk_approve(request, pk: int):
-    return _decision_page(
-        request,
-        pk,
-        form=ApproveForm(request.POST or None),
-        template="customs/desk/approve.html",
-        act=lambda data: services.approve_case(
-            actor=request.user, case_id=pk, note=data["note"], now=timezone.now()
-        ),
-        done=_("The case is approved; the confirmation is being generated."),
-        states=(CaseState.REVIEW,),
-        checks=True,
-    )
+    return _decision_page(request, pk, APPROVE, services.approve_case)
 
 
 @capability_required(Capability.MANAGE_IMPORTS)
 def desk_reject(request, pk: int):
-    return _decision_page(
-        request,
-        pk,
-        form=ReasonForm(request.POST or None),
-        template="customs/desk/reject.html",
-        act=lambda data: services.reject_case(
-            actor=request.user, case_id=pk, reason=data["reason"], now=timezone.now()
-        ),
-        done=_("The case is rejected; its serial numbers are free again."),
-        states=(CaseState.REVIEW,),
-    )
+    return _decision_page(request, pk, REJECT, services.reject_case)
 
 
 @capability_required(Capability.MANAGE_IMPORTS)
 def desk_close(request, pk: int):
-    return _decision_page(
-        request,
-        pk,
-        form=ReasonForm(request.POST or None),
-        template="customs/desk/close.html",
-        act=lambda data: services.close_case(
-            actor=request.user, case_id=pk, reason=data["reason"], now=timezone.now()
-        ),
-        done=_("The case is closed; its serial numbers are free again."),
-        states=CLOSABLE_STATES,
-    )
+    return _decision_page(request, pk, CLOSE, services.close_case)
