@@ -1,4 +1,6 @@
-"""Registers for accounting: invoices and invoice lines of a range of months, as CSV and XLSX.
+"""Registers for accounting: invoices, invoice lines and credit notes of a range of months,
+as CSV and XLSX (the credit-note register and how it reads the filters:
+allocations.billing.credit_note_register).
 
 Filters are those of the finance invoice list (months from/to by the invoice's period,
 state, organisation search). Without a state filter the registers leave drafts out: a
@@ -24,6 +26,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from allocations.billing.credit_note_register import credit_note_columns, credit_note_rows
 from allocations.billing.models import Invoice, InvoiceLine, InvoiceState
 
 CHUNK = 2000
@@ -216,6 +219,7 @@ def line_rows(filters: RegisterFilter) -> Iterator[list]:
 REGISTERS = {
     "invoices": (invoice_columns, invoice_rows),
     "lines": (line_columns, line_rows),
+    "credit-notes": (credit_note_columns, credit_note_rows),
 }
 
 

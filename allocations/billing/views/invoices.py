@@ -88,7 +88,8 @@ def invoice_list(request):
 @require_GET
 @capability_required(Capability.MANAGE_BILLING)
 def register(request, kind: str, fmt: str):
-    """A register of the filtered invoices (or their lines) as CSV (streamed) or XLSX."""
+    """A register of the filtered invoices (their lines, their credit notes) as CSV (streamed)
+    or XLSX."""
     if kind not in exports.REGISTERS or fmt not in ("csv", "xlsx"):
         raise Http404
     filters = InvoiceFilterForm(request.GET if request.GET else None).filters()
@@ -98,9 +99,13 @@ def register(request, kind: str, fmt: str):
             exports.register_csv(kind, filters), content_type="text/csv; charset=utf-8"
         )
     else:
-        title = _("Invoices") if kind == "invoices" else _("Invoice lines")
+        titles = {
+            "invoices": _("Invoices"),
+            "lines": _("Invoice lines"),
+            "credit-notes": _("Credit notes"),
+        }
         response = HttpResponse(
-            exports.register_xlsx(kind, filters, title=str(title)), content_type=XLSX
+            exports.register_xlsx(kind, filters, title=str(titles[kind])), content_type=XLSX
         )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
