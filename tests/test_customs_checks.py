@@ -144,6 +144,40 @@ BREAKERS = {
         ERROR,
         1,
     ),
+    # A regime comparing its excluded countries with the country of dispatch
+    "dispatch_missing": (
+        lambda c: _set_regime(
+            c, exclusion_basis="dispatch", excluded_origins=["RU"], exclusion_removes="vat"
+        ),
+        "dispatch_missing",
+        ERROR,
+        None,
+    ),
+    "dispatch_loses_vat": (
+        lambda c: (
+            _set_regime(
+                c,
+                exclusion_basis="dispatch",
+                excluded_origins=["RU", "BY"],
+                exclusion_removes="vat",
+            ),
+            _set_case(c, dispatch_country="RU"),
+        ),  # fmt: skip
+        "dispatch_excluded",
+        WARNING,
+        None,
+    ),
+    "dispatch_loses_everything": (
+        lambda c: (
+            _set_regime(
+                c, exclusion_basis="dispatch", excluded_origins=["BY"], exclusion_removes="both"
+            ),
+            _set_case(c, dispatch_country="BY"),
+        ),  # fmt: skip
+        "dispatch_excluded_no_relief",
+        ERROR,
+        None,
+    ),
     # Parties
     "importer_missing": (
         lambda c: CaseParty.objects.filter(case=c, role=PartyRole.IMPORTER).delete(),

@@ -116,7 +116,7 @@ def test_origin_exclusions_per_line(rates, removes, duty_relieved, vat_relieved)
     _line(case, hs_code="8471500000", origin_country="RU")
     _line(case, hs_code="8471500000", origin_country="US")
     excluded, other = estimate_relief(case=case, on=date(2026, 6, 1)).per_line
-    assert excluded.origin_excluded and not other.origin_excluded
+    assert excluded.excluded_country and not other.excluded_country
     assert (excluded.duty_relieved, excluded.vat_relieved) == (duty_relieved, vat_relieved)
     assert (other.duty_relieved, other.vat_relieved) == (D("4.00"), D("32.64"))
 

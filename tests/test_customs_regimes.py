@@ -35,6 +35,7 @@ def regime_data(**overrides) -> dict:
         "valid_from": "2026-01-01",
         "valid_to": "",
         "excluded_origins": ["RU", "BY"],
+        "exclusion_basis": "origin",
         "exclusion_removes": "vat",
         "required_documents": ["contract", "packing_list"],
         "report_every_months": "12",

@@ -74,6 +74,15 @@ class CaseEditForm(forms.Form):
         help_text=_("ISO 4217 code, e.g. USD. Every line is priced in this currency."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "size": 4}),
     )
+    dispatch_country = forms.ChoiceField(
+        label=_("Country of dispatch"),
+        required=False,
+        choices=_country_choices,
+        help_text=_(
+            "Where the shipment leaves for Kazakhstan, which may differ from where the goods "
+            "were made. Some regimes exclude shipments from certain countries."
+        ),
+    )
     planned_import_date = forms.DateField(
         label=_("Planned import date"), required=False, widget=DATE_WIDGET
     )
@@ -98,6 +107,7 @@ class CaseEditForm(forms.Form):
             "contract_date": case.contract_date,
             "incoterms": case.incoterms,
             "currency": case.currency,
+            "dispatch_country": case.dispatch_country,
             "planned_import_date": case.planned_import_date,
             "installation_site": case.installation_site,
         }

@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from allocations.accounts.models import Membership, Organisation
 from allocations.core.audit import timeline_for
@@ -345,6 +346,9 @@ def case_page(*, case: ImportCase, side: str, today) -> dict:
         "report_overdue": bool(case.next_report_due and case.next_report_due < today),
         "required_kinds": required_kinds(case.regime),
         "max_bytes": settings.PORTAL_ATTACHMENT_MAX_BYTES,
+        "dispatch_country_name": countries.name(case.dispatch_country)
+        if case.dispatch_country
+        else "",
     }
     if side == DESK:
         context["timeline"] = case_timeline(case)

@@ -15,6 +15,7 @@ importable from here.
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from allocations.accounts.models import Organisation
 from allocations.billing.numbering import take_number
@@ -173,6 +174,7 @@ CASE_FIELDS = (
     "contract_date",
     "incoterms",
     "currency",
+    "dispatch_country",
     "planned_import_date",
     "installation_site",
 )
@@ -199,6 +201,10 @@ def update_case(*, actor, case_id: int, values: dict) -> ImportCase:
             values["currency"] = clean_currency(values["currency"], field="currency")
         except ValidationError as error:
             errors.update(error.message_dict)
+    if "dispatch_country" in values:
+        values["dispatch_country"] = (values["dispatch_country"] or "").strip().upper()
+        if values["dispatch_country"] and not countries.name(values["dispatch_country"]):
+            errors["dispatch_country"] = [_("Choose the country of dispatch from the list.")]
     if values.get("incoterms") and values["incoterms"] not in Incoterms.values:
         errors["incoterms"] = [_("Choose one of the Incoterms 2020 rules.")]
     for name in ("contract_number", "installation_site"):

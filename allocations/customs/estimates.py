@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from allocations.customs.checks import (
     GoodsIndex,
+    compared_country,
     excluded_origins,
     exemptions_for,
     is_valid_hs_code,
@@ -61,7 +62,7 @@ class LineRelief:
     goods_item: str  # the list item number, "" when the code is not on the list
     exempt_duty: bool
     exempt_vat: bool
-    origin_excluded: bool
+    excluded_country: bool  # its origin or the case's dispatch country is excluded
 
     @property
     def duty_payable(self) -> Decimal:
@@ -155,7 +156,8 @@ def estimate_relief(*, case: ImportCase, on: date | None = None) -> Relief:
             missing_vat = True
         item = goods.match(code) if is_valid_hs_code(code) else None
         origin = (line.origin_country or "").upper()
-        exempt_duty, exempt_vat = exemptions_for(regime, origin, excluded)
+        compared = compared_country(regime, origin=origin, dispatch=case.dispatch_country)
+        exempt_duty, exempt_vat = exemptions_for(regime, compared, excluded)
         if item is None:
             exempt_duty = exempt_vat = False
         duty = _money(value * (duty_rate or 0))
@@ -178,7 +180,7 @@ def estimate_relief(*, case: ImportCase, on: date | None = None) -> Relief:
                 goods_item=item.item_number if item is not None else "",
                 exempt_duty=exempt_duty,
                 exempt_vat=exempt_vat,
-                origin_excluded=origin in excluded,
+                excluded_country=compared in excluded,
             )
         )
     return Relief(

@@ -19,6 +19,11 @@ MONEY = {"max_digits": 18, "decimal_places": 2}
 RATE = {"max_digits": 6, "decimal_places": 4}
 
 
+class ExclusionBasis(models.TextChoices):
+    ORIGIN = "origin", _("the country of origin of each line")
+    DISPATCH = "dispatch", _("the country the shipment is dispatched from")
+
+
 class PreferenceRegime(models.Model):
     """A legal preference under which equipment is imported free of duty and/or VAT."""
 
@@ -32,9 +37,17 @@ class PreferenceRegime(models.Model):
     authority = models.CharField(_("authority"), max_length=255)
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to (exclusive)"), null=True, blank=True)
-    # ISO 3166 codes whose goods the regime excludes (e.g. EAEU shipments for the VAT
-    # exemption), and which exemption the exclusion removes.
-    excluded_origins = models.JSONField(_("excluded countries of origin"), default=list, blank=True)
+    # ISO 3166 codes the regime excludes, which country of a shipment they are compared
+    # with (the goods' origin, or the country they are dispatched from: the Astana Hub VAT
+    # exemption excludes shipments from EAEU states, whatever the goods' origin), and which
+    # exemption the exclusion removes.
+    excluded_origins = models.JSONField(_("excluded countries"), default=list, blank=True)
+    exclusion_basis = models.CharField(
+        _("excluded countries are compared with"),
+        max_length=8,
+        choices=ExclusionBasis.choices,
+        default=ExclusionBasis.ORIGIN,
+    )
     exclusion_removes = models.CharField(
         _("an excluded origin loses"),
         max_length=8,
@@ -172,6 +185,8 @@ class ImportCase(models.Model):
         _("Incoterms"), max_length=3, choices=Incoterms.choices, blank=True
     )
     currency = models.CharField(_("contract currency"), max_length=3, default="USD")
+    # ISO 3166 code of the country the goods are shipped from (may differ from their origin).
+    dispatch_country = models.CharField(_("country of dispatch"), max_length=2, blank=True)
     planned_import_date = models.DateField(_("planned import date"), null=True, blank=True)
     installation_site = models.TextField(_("installation site"), blank=True)
     # Set on approval.

@@ -7,7 +7,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from allocations.customs.models import AttachmentKind, ImportTaxRate, PreferenceRegime
+from allocations.customs.models import (
+    AttachmentKind,
+    ExclusionBasis,
+    ImportTaxRate,
+    PreferenceRegime,
+)
 
 
 class DateInput(forms.DateInput):
@@ -65,7 +70,7 @@ class RegimeForm(forms.Form):
         help_text=_("The first day the regime no longer applies; empty while it has no end."),
     )
     excluded_origins = forms.MultipleChoiceField(
-        label=_("Excluded countries of origin"),
+        label=_("Excluded countries"),
         choices=_country_choices,
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 8}),
@@ -75,8 +80,18 @@ class RegimeForm(forms.Form):
             "Mac) to choose several."
         ),
     )
+    exclusion_basis = forms.ChoiceField(
+        label=_("Compare the excluded countries with"),
+        choices=ExclusionBasis.choices,
+        initial=ExclusionBasis.ORIGIN,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "The Astana Hub exemption excludes shipments dispatched from EAEU states, "
+            "whatever the goods' origin; other regimes look at each line's origin."
+        ),
+    )
     exclusion_removes = forms.ChoiceField(
-        label=_("Goods of an excluded origin lose"),
+        label=_("Goods of an excluded country lose"),
         choices=PreferenceRegime._meta.get_field("exclusion_removes").choices,
         initial="both",
     )

@@ -21,7 +21,7 @@ from django_countries import countries
 
 from allocations.core.audit import record
 from allocations.core.permissions import Capability, require
-from allocations.customs.models import AttachmentKind, PreferenceRegime
+from allocations.customs.models import AttachmentKind, ExclusionBasis, PreferenceRegime
 from allocations.customs.reference_editing import clean_text, iso_date, lock_regime
 from allocations.customs.regime_goods_services import (
     MAX_GOODS_LINES,
@@ -62,6 +62,7 @@ REGIME_FIELDS = (
     "valid_from",
     "valid_to",
     "excluded_origins",
+    "exclusion_basis",
     "exclusion_removes",
     "required_documents",
     "report_every_months",
@@ -149,6 +150,10 @@ def _clean_regime(fields: dict, *, regime_id: int | None) -> dict:
             % {"codes": ", ".join(bad)},
         )
     data["excluded_origins"] = sorted(set(origins))
+    basis = fields["exclusion_basis"]
+    if basis not in ExclusionBasis.values:
+        add("exclusion_basis", _("Choose what the excluded countries are compared with."))
+    data["exclusion_basis"] = basis
     removes = fields["exclusion_removes"]
     if removes not in EXCLUSION_CHOICES:
         add("exclusion_removes", _("Choose what goods of an excluded origin lose."))

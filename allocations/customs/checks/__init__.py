@@ -21,6 +21,7 @@ from allocations.customs.checks.lines import CONTESTED_HEADINGS, COUNTABLE_UNITS
 from allocations.customs.checks.problems import CODES, ERROR, WARNING, Problem, has_errors
 from allocations.customs.checks.regime import (
     GoodsIndex,
+    compared_country,
     excluded_origins,
     exemptions_for,
     regime_valid_on,
@@ -45,6 +46,7 @@ __all__ = [
     "GoodsIndex",
     "Problem",
     "check_case",
+    "compared_country",
     "excluded_origins",
     "exemptions_for",
     "format_hs_code",

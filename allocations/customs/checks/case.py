@@ -11,7 +11,7 @@ from django_countries import countries
 from allocations.customs.checks.lines import check_lines
 from allocations.customs.checks.parties import check_parties
 from allocations.customs.checks.problems import Collector, Problem
-from allocations.customs.checks.regime import GoodsIndex, check_regime
+from allocations.customs.checks.regime import GoodsIndex, check_dispatch, check_regime
 from allocations.customs.checks.required_documents import check_documents
 from allocations.customs.checks.serials import check_serials
 from allocations.customs.models import (
@@ -61,6 +61,7 @@ def check_case(*, case: ImportCase, today: date) -> list[Problem]:
     positions = {line.pk: line.position for line in lines}
 
     check_regime(out, case, regime, today)
+    check_dispatch(out, case, regime)
     check_parties(out, case, parties, known)
     check_documents(out, regime=regime, lines=lines, kinds=kinds)
     check_lines(

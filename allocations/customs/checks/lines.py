@@ -9,14 +9,19 @@ from django.utils.translation import ngettext
 from django_countries import countries
 
 from allocations.customs.checks.problems import Collector, _
-from allocations.customs.checks.regime import GoodsIndex, excluded_origins, exemptions_for
+from allocations.customs.checks.regime import (
+    GoodsIndex,
+    excluded_origins,
+    relief_lost,
+    relief_names,
+)
 from allocations.customs.checks.values import (
     format_hs_code,
     is_valid_hs_code,
     line_total,
     normalise_hs_code,
 )
-from allocations.customs.models import ImportCase, PreferenceRegime
+from allocations.customs.models import ExclusionBasis, ImportCase, PreferenceRegime
 
 # GPU boards and modules: customs practice is split between these headings.
 CONTESTED_HEADINGS = ("847330", "847180", "854231")
@@ -24,14 +29,6 @@ CONTESTED_HEADINGS = ("847330", "847180", "854231")
 COUNTABLE_UNITS = frozenset({"pcs", "pc", "piece", "pieces", "шт", "шт."})
 # EquipmentLine.unit_price and totals are stored as 18 digits with 2 decimals.
 MONEY_LIMIT = Decimal(10) ** 16
-
-
-def _relief_names(duty: bool, vat: bool) -> str:
-    if duty and vat:
-        return _("the customs duty and import VAT exemptions")
-    if duty:
-        return _("the customs duty exemption")
-    return _("the import VAT exemption")
 
 
 def check_lines(
@@ -44,7 +41,10 @@ def check_lines(
     serial_counts: dict[int, int],
     known,
 ):
-    excluded = excluded_origins(regime)
+    # Excluded countries compared with the country of dispatch are checked once for the
+    # whole case (check_dispatch), not line by line.
+    by_origin = regime.exclusion_basis == ExclusionBasis.ORIGIN
+    excluded = excluded_origins(regime) if by_origin else frozenset()
     if not lines:
         out.add("no_lines", _("Add at least one equipment line."), field="lines")
         return
@@ -120,14 +120,15 @@ def check_lines(
                 field="origin_country",
             )
         elif origin in excluded:
-            duty, vat = exemptions_for(regime, origin, excluded)
-            lost_duty = regime.exempts_duty and not duty
-            lost_vat = regime.exempts_vat and not vat
-            lost = _relief_names(lost_duty, lost_vat)
+            lost_duty, lost_vat = relief_lost(regime, origin, excluded)
+            lost = relief_names(lost_duty, lost_vat)
             country = countries.name(origin) or origin
+            keeps_something = (regime.exempts_duty and not lost_duty) or (
+                regime.exempts_vat and not lost_vat
+            )
             if not (lost_duty or lost_vat):
                 pass  # the exclusion removes an exemption this regime does not give
-            elif not duty and not vat:
+            elif not keeps_something:
                 out.add(
                     "origin_excluded_no_relief",
                     _(

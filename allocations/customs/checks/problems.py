@@ -24,6 +24,10 @@ CODES = {
     "origin_missing": ERROR,
     "origin_excluded": WARNING,  # loses one exemption, keeps the other
     "origin_excluded_no_relief": ERROR,  # loses everything the regime relieves
+    # The same for a regime that compares its excluded countries with the country of dispatch.
+    "dispatch_missing": ERROR,
+    "dispatch_excluded": WARNING,
+    "dispatch_excluded_no_relief": ERROR,
     "importer_missing": ERROR,
     "importer_multiple": ERROR,
     "importer_not_organisation": ERROR,

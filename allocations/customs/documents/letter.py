@@ -31,6 +31,9 @@ def letter_context(data: CaseData, *, language: str) -> dict:
         "importer": data.importer,
         "supplier": data.supplier,
         "supplier_country": country_name(data.supplier.country, language) if data.supplier else "",
+        "dispatch_country": country_name(case.dispatch_country, language)
+        if case.dispatch_country
+        else "",
         "letter_date": dmy(local_date(case.submitted_at) or timezone.localdate()),
         "contract_date": dmy(case.contract_date),
         "planned_import_date": dmy(case.planned_import_date),
