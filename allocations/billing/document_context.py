@@ -30,6 +30,7 @@ from allocations.billing.document_text import (
     texts,
 )
 from allocations.billing.models import (
+    SELLER_FIELDS,
     CreditNote,
     CreditNoteLine,
     Invoice,
@@ -39,24 +40,6 @@ from allocations.billing.models import (
 )
 
 # --- Parties -----------------------------------------------------------------------------
-
-SELLER_FIELDS = (
-    "name_kk",
-    "name_ru",
-    "name_en",
-    "bin",
-    "address_kk",
-    "address_ru",
-    "address_en",
-    "iik",
-    "bik",
-    "bank_name",
-    "kbe",
-    "vat_certificate",
-    "director",
-    "accountant",
-    "payment_days",
-)
 
 
 def live_seller() -> dict:

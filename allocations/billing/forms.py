@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from allocations.accounts.models import OrganisationCategory
 from allocations.billing.exports import RegisterFilter
-from allocations.billing.models import InvoiceState, SellerProfile
+from allocations.billing.models import SELLER_FIELDS, InvoiceState, SellerProfile
 from allocations.calls.models import Resource, Track
 
 MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
@@ -138,23 +138,7 @@ class SellerProfileForm(forms.ModelForm):
 
     class Meta:
         model = SellerProfile
-        fields = [
-            "name_kk",
-            "name_ru",
-            "name_en",
-            "bin",
-            "address_kk",
-            "address_ru",
-            "address_en",
-            "iik",
-            "bik",
-            "bank_name",
-            "kbe",
-            "vat_certificate",
-            "director",
-            "accountant",
-            "payment_days",
-        ]
+        fields = list(SELLER_FIELDS)
         widgets = {
             "address_kk": forms.Textarea(attrs={"rows": 2}),
             "address_ru": forms.Textarea(attrs={"rows": 2}),

@@ -20,8 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from allocations.accounts.models import Organisation
 from allocations.billing import numbering, selectors
-from allocations.billing.models import Invoice, InvoiceLine, InvoiceState
-from allocations.billing.tariff_services import SELLER_FIELDS
+from allocations.billing.models import SELLER_FIELDS, Invoice, InvoiceLine, InvoiceState
 from allocations.core.audit import record
 from allocations.core.permissions import Capability, require
 

@@ -127,6 +127,12 @@ class SellerProfile(models.Model):
         return self.name_en or self.name_ru
 
 
+# What an issued invoice copies of the seller and what finance edits: every field but the key.
+SELLER_FIELDS = tuple(
+    f.name for f in SellerProfile._meta.concrete_fields if f.name != SellerProfile._meta.pk.name
+)
+
+
 class NumberSequence(models.Model):
     """Gapless numbering: the last number used per series and year (row locked to take one)."""
 

@@ -22,7 +22,13 @@ from django.utils.translation import gettext_lazy as _
 from allocations.accounts.identifiers import is_valid_bin
 from allocations.accounts.models import OrganisationCategory
 from allocations.billing import pricing
-from allocations.billing.models import InvoiceLine, SellerProfile, Tariff, TrackBilling
+from allocations.billing.models import (
+    SELLER_FIELDS,
+    InvoiceLine,
+    SellerProfile,
+    Tariff,
+    TrackBilling,
+)
 from allocations.billing.selectors import FINAL_STATES
 from allocations.calls.models import Resource, Track
 from allocations.core.audit import record
@@ -242,11 +248,6 @@ def set_track_billing(*, actor, track: str, is_paid: bool) -> TrackBilling:
         data={"track": track},
     )
     return row
-
-
-SELLER_FIELDS = tuple(
-    f.name for f in SellerProfile._meta.concrete_fields if f.name != SellerProfile._meta.pk.name
-)
 
 
 def _check_seller(profile: SellerProfile) -> None:
