@@ -64,19 +64,6 @@ def posted(request):
     return request.POST if request.method == "POST" else None
 
 
-def add_service_error(form: forms.Form, error: ValidationError, *, fields=None) -> None:
-    """Show a service's ValidationError on the form: on the named field when the form has
-    it (`fields` renames the service's keys to the form's), otherwise at the top."""
-    if hasattr(error, "error_dict"):
-        for key, errors in error.error_dict.items():
-            field = (fields or {}).get(key, key)
-            target = field if field in form.fields else None
-            for item in errors:
-                form.add_error(target, item)
-    else:
-        form.add_error(None, error)
-
-
 # --- Tariffs, tracks, seller -------------------------------------------------------------
 
 

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -25,19 +24,6 @@ class DateInput(forms.DateInput):
 def _country_choices():
     # A callable so that names follow the language of each request.
     return [(country.code, f"{country.name} ({country.code})") for country in countries]
-
-
-def add_service_error(form: forms.Form, error: ValidationError, *, fields=None) -> None:
-    """Show a service's ValidationError on the form: on the named field when the form has
-    it (`fields` renames the service's keys to the form's), otherwise at the top."""
-    if hasattr(error, "error_dict"):
-        for key, errors in error.error_dict.items():
-            field = (fields or {}).get(key, key)
-            target = field if field in form.fields else None
-            for item in errors:
-                form.add_error(target, item)
-    else:
-        form.add_error(None, error)
 
 
 class RegimeForm(forms.Form):

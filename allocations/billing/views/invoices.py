@@ -19,12 +19,11 @@ from allocations.billing.forms import (
     InvoiceFilterForm,
     IssueForm,
     PaidForm,
-    add_service_error,
 )
 from allocations.billing.forms import posted as _posted
 from allocations.billing.models import InvoiceState
 from allocations.core.permissions import Capability, capability_required
-from allocations.core.web import htmx_partial
+from allocations.core.web import add_service_error, htmx_partial
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -7,10 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from allocations.billing import page_selectors, services
-from allocations.billing.forms import RunMonthForm, add_service_error
+from allocations.billing.forms import RunMonthForm
 from allocations.billing.forms import posted as _posted
 from allocations.core.permissions import Capability, capability_required
-from allocations.core.web import htmx_partial
+from allocations.core.web import add_service_error, htmx_partial
 
 
 @capability_required(Capability.MANAGE_BILLING)

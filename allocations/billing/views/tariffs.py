@@ -13,11 +13,10 @@ from allocations.billing.forms import (
     SellerProfileForm,
     TariffForm,
     TrackBillingForm,
-    add_service_error,
 )
 from allocations.billing.forms import posted as _posted
 from allocations.core.permissions import Capability, capability_required
-from allocations.core.web import errors_to_messages
+from allocations.core.web import add_service_error, errors_to_messages
 
 TARIFF_FIELDS = {"resource_id": "resource"}
 

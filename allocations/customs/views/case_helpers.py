@@ -10,20 +10,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from allocations.core.web import errors_to_messages
+from allocations.core.web import add_service_error, errors_to_messages
 from allocations.customs import case_selectors as selectors
 from allocations.customs.case_access import EDITABLE_STATES
 
 READ_ONLY = _("This case has been submitted; it can no longer be changed.")
-
-
-def form_error(form, error: ValidationError) -> None:
-    """Put a service's refusal on the form: on its field when the form has one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def case_url(case, side: str) -> str:
@@ -60,7 +51,7 @@ def save_form(request, form, act, *, success, then, also_valid=()):
     try:
         result = act(form.cleaned_data)
     except ValidationError as error:
-        form_error(form, error)
+        add_service_error(form, error)
         return None
     messages.success(request, _for_result(success, result))
     return redirect(_for_result(then, result))

@@ -44,7 +44,6 @@ from allocations.customs.views.case_helpers import (
     READ_ONLY,
     case_url,
     editable_or_back,
-    form_error,
     run_action,
     save_form,
 )
@@ -69,7 +68,6 @@ __all__ = [
     "case_submit",
     "case_url",
     "comment_add",
-    "form_error",
     "line_add",
     "line_edit",
     "line_remove",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import add_service_error
 from allocations.customs import confirmation_services, documents
 from allocations.customs.models import CaseDocument
 from allocations.customs.verification import format_code
@@ -85,11 +86,7 @@ def confirmation_revoke(request, case_pk: int):
                 now=timezone.now(),
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(
                 request,

@@ -10,14 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from allocations.core.permissions import Capability, capability_required
-from allocations.core.web import errors_to_messages
+from allocations.core.web import add_service_error, errors_to_messages
 from allocations.customs import regime_selectors as selectors
 from allocations.customs import regime_services as services
 from allocations.customs.regime_forms import (
     GoodsPasteForm,
     RegimeForm,
     TaxRateForm,
-    add_service_error,
 )
 
 # --- Applicants and everyone signed in -----------------------------------------------------
