@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 
 
 def errors_to_messages(request, error: ValidationError) -> None:
@@ -27,3 +28,37 @@ def htmx_partial(request, template: str, name: str) -> str:
     if request.htmx and not request.htmx.history_restore_request:
         return f"{template}#{name}"
     return template
+
+
+def _for_result(value, result):
+    """A message or address given as it is, or as a function of what the service returned."""
+    return value(result) if callable(value) else value
+
+
+def save_form(request, form, act, *, success, then, also_valid=()):
+    """On a POST whose form (and `also_valid` forms) are valid, call `act(cleaned_data)`:
+    its refusal goes on the form; otherwise show `success` and redirect to `then` (either
+    may be a function of what `act` returned). None when the page is to be shown."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    if not all(other.is_valid() for other in also_valid):
+        return None
+    try:
+        result = act(form.cleaned_data)
+    except ValidationError as error:
+        add_service_error(form, error)
+        return None
+    messages.success(request, _for_result(success, result))
+    return redirect(_for_result(then, result))
+
+
+def run_action(request, act, *, success) -> bool:
+    """A one-button post: call `act()`; its refusal becomes error messages, otherwise
+    `success` (or a function of what `act` returned) is shown. True when it succeeded."""
+    try:
+        result = act()
+    except ValidationError as error:
+        errors_to_messages(request, error)
+        return False
+    messages.success(request, _for_result(success, result))
+    return True

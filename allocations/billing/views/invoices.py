@@ -23,7 +23,7 @@ from allocations.billing.forms import (
 from allocations.billing.forms import posted as _posted
 from allocations.billing.models import InvoiceState
 from allocations.core.permissions import Capability, capability_required
-from allocations.core.web import add_service_error, htmx_partial
+from allocations.core.web import add_service_error, htmx_partial, run_action, save_form
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -132,42 +132,44 @@ def invoice_detail(request, pk: int):
     return _detail(request, page_selectors.invoice(pk=pk))
 
 
+def _detail_url(invoice) -> str:
+    return reverse("billing:invoice_detail", args=[invoice.pk])
+
+
 @require_POST
 @capability_required(Capability.MANAGE_BILLING)
 def invoice_issue(request, pk: int):
     invoice = page_selectors.invoice(pk=pk)
     form = IssueForm(request.POST)
-    if form.is_valid():
-        try:
-            issued = services.issue_invoices(
-                actor=request.user,
-                invoice_ids=[invoice.pk],
-                issue_date=form.cleaned_data["issue_date"],
-                now=timezone.now(),
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("Issued as %(number)s.") % {"number": issued[0].number})
-            return redirect("billing:invoice_detail", invoice.pk)
-    return _detail(request, invoice, status=400, issue_form=form)
+    done = save_form(
+        request,
+        form,
+        lambda data: services.issue_invoices(
+            actor=request.user,
+            invoice_ids=[invoice.pk],
+            issue_date=data["issue_date"],
+            now=timezone.now(),
+        ),
+        success=lambda issued: _("Issued as %(number)s.") % {"number": issued[0].number},
+        then=_detail_url(invoice),
+    )
+    return done or _detail(request, invoice, status=400, issue_form=form)
 
 
 @require_POST
 @capability_required(Capability.MANAGE_BILLING)
 def invoice_discard(request, pk: int):
     invoice = page_selectors.invoice(pk=pk)
-    try:
-        services.discard_draft(actor=request.user, invoice_id=invoice.pk)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return redirect("billing:invoice_detail", invoice.pk)
-    messages.success(
+    discarded = run_action(
         request,
-        _("The draft of %(organisation)s is discarded; a new run of the month makes it again.")
+        lambda: services.discard_draft(actor=request.user, invoice_id=invoice.pk),
+        success=_(
+            "The draft of %(organisation)s is discarded; a new run of the month makes it again."
+        )
         % {"organisation": invoice.organisation.legal_name},
     )
+    if not discarded:
+        return redirect(_detail_url(invoice))
     month = f"{invoice.period_start:%Y-%m}"
     return redirect(f"{reverse('billing:invoice_list')}?month_from={month}&month_to={month}")
 
@@ -177,17 +179,16 @@ def invoice_discard(request, pk: int):
 def invoice_paid(request, pk: int):
     invoice = page_selectors.invoice(pk=pk)
     form = PaidForm(request.POST)
-    if form.is_valid():
-        try:
-            services.mark_paid(
-                actor=request.user, invoice_id=invoice.pk, paid_on=form.cleaned_data["paid_on"]
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("The invoice is marked paid."))
-            return redirect("billing:invoice_detail", invoice.pk)
-    return _detail(request, invoice, status=400, paid_form=form)
+    done = save_form(
+        request,
+        form,
+        lambda data: services.mark_paid(
+            actor=request.user, invoice_id=invoice.pk, paid_on=data["paid_on"]
+        ),
+        success=_("The invoice is marked paid."),
+        then=_detail_url(invoice),
+    )
+    return done or _detail(request, invoice, status=400, paid_form=form)
 
 
 @require_POST
@@ -195,20 +196,16 @@ def invoice_paid(request, pk: int):
 def invoice_cancel(request, pk: int):
     invoice = page_selectors.invoice(pk=pk)
     form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            services.cancel_invoice(
-                actor=request.user,
-                invoice_id=invoice.pk,
-                reason=form.cleaned_data["reason"],
-                now=timezone.now(),
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("The invoice is cancelled."))
-            return redirect("billing:invoice_detail", invoice.pk)
-    return _detail(request, invoice, status=400, cancel_form=form)
+    done = save_form(
+        request,
+        form,
+        lambda data: services.cancel_invoice(
+            actor=request.user, invoice_id=invoice.pk, reason=data["reason"], now=timezone.now()
+        ),
+        success=_("The invoice is cancelled."),
+        then=_detail_url(invoice),
+    )
+    return done or _detail(request, invoice, status=400, cancel_form=form)
 
 
 @require_POST
@@ -217,21 +214,18 @@ def credit_note_create(request, pk: int):
     invoice = page_selectors.invoice(pk=pk)
     lines = selectors.creditable_lines(invoice_id=invoice.pk)
     form = CreditNoteForm(request.POST, lines=lines)
-    if form.is_valid():
-        try:
-            credit_note = services.issue_credit_note(
-                actor=request.user,
-                invoice_id=invoice.pk,
-                quantities=form.quantities(),
-                reason=form.cleaned_data["reason"],
-                issue_date=form.cleaned_data["issue_date"],
-                now=timezone.now(),
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(
-                request, _("Credit note %(number)s is issued.") % {"number": credit_note.number}
-            )
-            return redirect("billing:invoice_detail", invoice.pk)
-    return _detail(request, invoice, status=400, credit_form=form)
+    done = save_form(
+        request,
+        form,
+        lambda data: services.issue_credit_note(
+            actor=request.user,
+            invoice_id=invoice.pk,
+            quantities=form.quantities(),
+            reason=data["reason"],
+            issue_date=data["issue_date"],
+            now=timezone.now(),
+        ),
+        success=lambda note: _("Credit note %(number)s is issued.") % {"number": note.number},
+        then=_detail_url(invoice),
+    )
+    return done or _detail(request, invoice, status=400, credit_form=form)

@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import save_form
 from allocations.customs import case_selectors as selectors
 from allocations.customs import services
 from allocations.customs.case_forms import (
@@ -17,7 +18,7 @@ from allocations.customs.case_forms import (
     UseReportForm,
 )
 from allocations.customs.models import CaseState
-from allocations.customs.views.case_helpers import case_url, save_form
+from allocations.customs.views.case_helpers import case_url
 
 # Rows of equipment changes a use report form offers (more with ?rows=).
 REPORT_ROWS, MAX_REPORT_ROWS = 3, 50

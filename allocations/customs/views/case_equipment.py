@@ -10,18 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import run_action, save_form
 from allocations.customs import case_selectors as selectors
 from allocations.customs import services
 from allocations.customs.case_access import EDITABLE_STATES
 from allocations.customs.case_forms import LineForm, SerialImportForm
 from allocations.customs.serial_import import rows_from_text, rows_from_upload
-from allocations.customs.views.case_helpers import (
-    case_section_url,
-    case_url,
-    editable_or_back,
-    run_action,
-    save_form,
-)
+from allocations.customs.views.case_helpers import case_section_url, case_url, editable_or_back
 
 LINE_TEMPLATE = "customs/cases/line_form.html"
 

@@ -8,10 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import run_action, save_form
 from allocations.customs import case_selectors as selectors
 from allocations.customs import services
 from allocations.customs.case_forms import AttachmentForm
-from allocations.customs.views.case_helpers import case_section_url, run_action, save_form
+from allocations.customs.views.case_helpers import case_section_url
 
 
 @capability_required(Capability.APPLY)

@@ -1,16 +1,13 @@
-"""What the case pages of both sides share: a service's refusal shown on the form or as
-messages, the success message and redirect after it, and the addresses of a case's pages.
-
-Pages with a form call save_form, one-button posts call run_action; either way the service
-has the last word on who may act and in which state."""
+"""What the case pages of both sides share: the addresses of a case's pages and the guard
+of the importer's edit pages. Pages with a form call core.web.save_form, one-button posts
+core.web.run_action; either way the service has the last word on who may act and in
+which state."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from allocations.core.web import add_service_error, errors_to_messages
 from allocations.customs import case_selectors as selectors
 from allocations.customs.case_access import EDITABLE_STATES
 
@@ -33,37 +30,3 @@ def editable_or_back(request, case):
         return None
     messages.error(request, READ_ONLY)
     return redirect("customs:case_detail", case.pk)
-
-
-def _for_result(value, result):
-    """A message or address given as it is, or as a function of what the service returned."""
-    return value(result) if callable(value) else value
-
-
-def save_form(request, form, act, *, success, then, also_valid=()):
-    """On a POST whose form (and `also_valid` forms) are valid, call `act(cleaned_data)`:
-    its refusal goes on the form; otherwise show `success` and redirect to `then` (either
-    may be a function of what `act` returned). None when the page is to be shown."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    if not all(other.is_valid() for other in also_valid):
-        return None
-    try:
-        result = act(form.cleaned_data)
-    except ValidationError as error:
-        add_service_error(form, error)
-        return None
-    messages.success(request, _for_result(success, result))
-    return redirect(_for_result(then, result))
-
-
-def run_action(request, act, *, success) -> bool:
-    """A one-button post: call `act()`; its refusal becomes error messages, otherwise
-    `success` (or a function of what `act` returned) is shown. True when it succeeded."""
-    try:
-        result = act()
-    except ValidationError as error:
-        errors_to_messages(request, error)
-        return False
-    messages.success(request, _for_result(success, result))
-    return True

@@ -7,16 +7,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import run_action, save_form
 from allocations.customs import case_selectors as selectors
 from allocations.customs import services
 from allocations.customs.case_forms import PartyForm
 from allocations.customs.models import PartyRole
-from allocations.customs.views.case_helpers import (
-    case_section_url,
-    editable_or_back,
-    run_action,
-    save_form,
-)
+from allocations.customs.views.case_helpers import case_section_url, editable_or_back
 
 FORM_TEMPLATE = "customs/cases/party_form.html"
 

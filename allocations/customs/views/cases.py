@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from allocations.core.permissions import Capability, capability_required
+from allocations.core.web import run_action, save_form
 from allocations.customs import case_selectors as selectors
 from allocations.customs import services
 from allocations.customs.case_forms import AttachmentForm, CaseCreateForm, CaseEditForm, CommentForm
@@ -40,13 +41,7 @@ from allocations.customs.views.case_files import (
     attachment_remove,
     attachment_upload,
 )
-from allocations.customs.views.case_helpers import (
-    READ_ONLY,
-    case_url,
-    editable_or_back,
-    run_action,
-    save_form,
-)
+from allocations.customs.views.case_helpers import READ_ONLY, case_url, editable_or_back
 from allocations.customs.views.case_parties import party_add, party_edit, party_remove
 
 __all__ = [

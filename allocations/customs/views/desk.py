@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from allocations.core.permissions import Capability, capability_required
-from allocations.core.web import htmx_partial
+from allocations.core.web import htmx_partial, run_action, save_form
 from allocations.customs import case_selectors as selectors
 from allocations.customs import services
 from allocations.customs.case_forms import (
@@ -23,7 +23,6 @@ from allocations.customs.case_forms import (
     ReasonForm,
 )
 from allocations.customs.models import CaseState
-from allocations.customs.views.case_helpers import run_action, save_form
 from allocations.customs.workflow_services import CLOSABLE_STATES
 
 QUEUE_TEMPLATE = "customs/desk/queue.html"
