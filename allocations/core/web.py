@@ -35,10 +35,11 @@ def _for_result(value, result):
     return value(result) if callable(value) else value
 
 
-def save_form(request, form, act, *, success, then, also_valid=()):
+def save_form(request, form, act, *, success, then, also_valid=(), fields=None):
     """On a POST whose form (and `also_valid` forms) are valid, call `act(cleaned_data)`:
-    its refusal goes on the form; otherwise show `success` and redirect to `then` (either
-    may be a function of what `act` returned). None when the page is to be shown."""
+    its refusal goes on the form (`fields` as for add_service_error); otherwise show
+    `success` and redirect to `then` (either may be a function of what `act` returned).
+    None when the page is to be shown."""
     if request.method != "POST" or not form.is_valid():
         return None
     if not all(other.is_valid() for other in also_valid):
@@ -46,7 +47,7 @@ def save_form(request, form, act, *, success, then, also_valid=()):
     try:
         result = act(form.cleaned_data)
     except ValidationError as error:
-        add_service_error(form, error)
+        add_service_error(form, error, fields=fields)
         return None
     messages.success(request, _for_result(success, result))
     return redirect(_for_result(then, result))

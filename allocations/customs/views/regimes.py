@@ -5,12 +5,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from allocations.core.permissions import Capability, capability_required
-from allocations.core.web import add_service_error, errors_to_messages
+from allocations.core.web import run_action, save_form
 from allocations.customs import regime_selectors as selectors
 from allocations.customs import regime_services as services
 from allocations.customs.regime_forms import (
@@ -32,6 +33,10 @@ def regime_catalogue(request):
 # --- Import desk: regimes ------------------------------------------------------------------
 
 
+# The service's "rate" is the form's percentage.
+RATE_FIELDS = {"rate": "rate_percent"}
+
+
 @require_GET
 @capability_required(Capability.MANAGE_IMPORTS)
 def regime_list(request):
@@ -42,17 +47,15 @@ def regime_list(request):
 @capability_required(Capability.MANAGE_IMPORTS)
 def regime_create(request):
     form = RegimeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            regime = services.save_regime(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("The regime is saved. Now paste its goods list below."),
-            )
-            return redirect("customs:regime_edit", regime.pk)
+    saved = save_form(
+        request,
+        form,
+        lambda data: services.save_regime(actor=request.user, **data),
+        success=_("The regime is saved. Now paste its goods list below."),
+        then=lambda regime: reverse("customs:regime_edit", args=[regime.pk]),
+    )
+    if saved:
+        return saved
     status = 400 if request.method == "POST" else 200
     return render(
         request, "customs/regimes/regime_form.html", {"form": form, "regime": None}, status=status
@@ -72,15 +75,14 @@ def regime_edit(request, pk: int):
     if request.method != "POST":
         return _edit_page(request, regime)
     form = RegimeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.save_regime(actor=request.user, regime_id=regime.pk, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("The regime is saved."))
-            return redirect("customs:regime_edit", regime.pk)
-    return _edit_page(request, regime, form=form, status=400)
+    saved = save_form(
+        request,
+        form,
+        lambda data: services.save_regime(actor=request.user, regime_id=regime.pk, **data),
+        success=_("The regime is saved."),
+        then=reverse("customs:regime_edit", args=[regime.pk]),
+    )
+    return saved or _edit_page(request, regime, form=form, status=400)
 
 
 @require_POST
@@ -114,16 +116,16 @@ def regime_goods(request, pk: int):
 @capability_required(Capability.MANAGE_IMPORTS)
 def regime_goods_delete(request, pk: int, item_pk: int):
     regime = selectors.regime(pk=pk)
-    try:
-        item = services.delete_goods_item(actor=request.user, regime_id=regime.pk, item_id=item_pk)
-    except ValidationError as error:
-        errors_to_messages(request, error)
-    else:
-        messages.success(
-            request,
+    run_action(
+        request,
+        lambda: services.delete_goods_item(
+            actor=request.user, regime_id=regime.pk, item_id=item_pk
+        ),
+        success=lambda item: (
             _("Item %(item)s (%(prefix)s) is removed from the goods list.")
-            % {"item": item.item_number, "prefix": item.hs_prefix},
-        )
+            % {"item": item.item_number, "prefix": item.hs_prefix}
+        ),
+    )
     return redirect("customs:regime_edit", regime.pk)
 
 
@@ -134,14 +136,16 @@ def regime_goods_delete(request, pk: int, item_pk: int):
 def tax_rate_list(request):
     """GET: the rates; POST: a new rate (errors are shown on the page's form)."""
     form = TaxRateForm(request.POST or None, prefix_id="new")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_tax_rate(actor=request.user, **form.service_data())
-        except ValidationError as error:
-            add_service_error(form, error, fields={"rate": "rate_percent"})
-        else:
-            messages.success(request, _("The rate is saved."))
-            return redirect("customs:tax_rate_list")
+    saved = save_form(
+        request,
+        form,
+        lambda _data: services.save_tax_rate(actor=request.user, **form.service_data()),
+        success=_("The rate is saved."),
+        then=reverse("customs:tax_rate_list"),
+        fields=RATE_FIELDS,
+    )
+    if saved:
+        return saved
     status = 400 if request.method == "POST" else 200
     context = {**selectors.tax_rates_page(today=timezone.localdate()), "form": form}
     return render(request, "customs/regimes/tax_rates.html", context, status=status)
@@ -151,14 +155,18 @@ def tax_rate_list(request):
 def tax_rate_edit(request, pk: int):
     rate = selectors.tax_rate(pk=pk)
     form = TaxRateForm(request.POST or None, initial=TaxRateForm.initial_for(rate))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_tax_rate(actor=request.user, rate_id=rate.pk, **form.service_data())
-        except ValidationError as error:
-            add_service_error(form, error, fields={"rate": "rate_percent"})
-        else:
-            messages.success(request, _("The rate is saved."))
-            return redirect("customs:tax_rate_list")
+    saved = save_form(
+        request,
+        form,
+        lambda _data: services.save_tax_rate(
+            actor=request.user, rate_id=rate.pk, **form.service_data()
+        ),
+        success=_("The rate is saved."),
+        then=reverse("customs:tax_rate_list"),
+        fields=RATE_FIELDS,
+    )
+    if saved:
+        return saved
     status = 400 if request.method == "POST" else 200
     return render(
         request, "customs/regimes/tax_rate_edit.html", {"rate": rate, "form": form}, status=status
@@ -169,10 +177,9 @@ def tax_rate_edit(request, pk: int):
 @capability_required(Capability.MANAGE_IMPORTS)
 def tax_rate_delete(request, pk: int):
     rate = selectors.tax_rate(pk=pk)
-    try:
-        services.delete_tax_rate(actor=request.user, rate_id=rate.pk)
-    except ValidationError as error:
-        errors_to_messages(request, error)
-    else:
-        messages.success(request, _("The rate is deleted."))
+    run_action(
+        request,
+        lambda: services.delete_tax_rate(actor=request.user, rate_id=rate.pk),
+        success=_("The rate is deleted."),
+    )
     return redirect("customs:tax_rate_list")
