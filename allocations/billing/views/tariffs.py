@@ -2,7 +2,6 @@
 the VAT rates (read-only: they are reference data of a migration)."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +15,7 @@ from allocations.billing.forms import (
 )
 from allocations.billing.forms import posted as _posted
 from allocations.core.permissions import Capability, capability_required
-from allocations.core.web import add_service_error, errors_to_messages
+from allocations.core.web import run_action, save_form
 
 TARIFF_FIELDS = {"resource_id": "resource"}
 
@@ -41,29 +40,35 @@ def _tariffs_page(request, *, form=None, seller_form=None, status=200):
 def tariff_list(request):
     """GET: the page; POST: a new tariff (errors are shown on the page's form)."""
     form = TariffForm(_posted(request), prefix_id="new")
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_tariff(actor=request.user, **_tariff_data(form))
-        except ValidationError as error:
-            add_service_error(form, error, fields=TARIFF_FIELDS)
-        else:
-            messages.success(request, _("The tariff is saved."))
-            return redirect("billing:tariff_list")
-    return _tariffs_page(request, form=form, status=400 if request.method == "POST" else 200)
+    saved = save_form(
+        request,
+        form,
+        lambda _data: services.save_tariff(actor=request.user, **_tariff_data(form)),
+        success=_("The tariff is saved."),
+        then=reverse("billing:tariff_list"),
+        fields=TARIFF_FIELDS,
+    )
+    return saved or _tariffs_page(
+        request, form=form, status=400 if request.method == "POST" else 200
+    )
 
 
 @capability_required(Capability.MANAGE_BILLING)
 def tariff_edit(request, pk: int):
     tariff = page_selectors.tariff(pk=pk)
     form = TariffForm(_posted(request), initial=TariffForm.initial_for(tariff))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_tariff(actor=request.user, tariff_id=tariff.pk, **_tariff_data(form))
-        except ValidationError as error:
-            add_service_error(form, error, fields=TARIFF_FIELDS)
-        else:
-            messages.success(request, _("The tariff is saved."))
-            return redirect("billing:tariff_list")
+    saved = save_form(
+        request,
+        form,
+        lambda _data: services.save_tariff(
+            actor=request.user, tariff_id=tariff.pk, **_tariff_data(form)
+        ),
+        success=_("The tariff is saved."),
+        then=reverse("billing:tariff_list"),
+        fields=TARIFF_FIELDS,
+    )
+    if saved:
+        return saved
     status = 400 if request.method == "POST" else 200
     return render(
         request, "billing/tariff_edit.html", {"tariff": tariff, "form": form}, status=status
@@ -74,12 +79,11 @@ def tariff_edit(request, pk: int):
 @capability_required(Capability.MANAGE_BILLING)
 def tariff_delete(request, pk: int):
     tariff = page_selectors.tariff(pk=pk)
-    try:
-        services.delete_tariff(actor=request.user, tariff_id=tariff.pk)
-    except ValidationError as error:
-        errors_to_messages(request, error)
-    else:
-        messages.success(request, _("The tariff is deleted."))
+    run_action(
+        request,
+        lambda: services.delete_tariff(actor=request.user, tariff_id=tariff.pk),
+        success=_("The tariff is deleted."),
+    )
     return redirect("billing:tariff_list")
 
 
@@ -90,16 +94,15 @@ def track_billing(request):
     if not form.is_valid():
         messages.error(request, _("Choose a track and whether it is invoiced."))
         return redirect("billing:tariff_list")
-    try:
-        services.set_track_billing(
+    run_action(
+        request,
+        lambda: services.set_track_billing(
             actor=request.user,
             track=form.cleaned_data["track"],
             is_paid=form.cleaned_data["is_paid"],
-        )
-    except ValidationError as error:
-        errors_to_messages(request, error)
-    else:
-        messages.success(request, _("Saved: which tracks are invoiced."))
+        ),
+        success=_("Saved: which tracks are invoiced."),
+    )
     return redirect("billing:tariff_list")
 
 
@@ -110,12 +113,11 @@ def seller_profile(request):
     if request.method != "POST":
         return redirect(reverse("billing:tariff_list") + "#seller")
     form = SellerProfileForm(request.POST, instance=page_selectors.seller_profile())
-    if form.is_valid():
-        try:
-            services.save_seller_profile(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("The seller profile is saved."))
-            return redirect(reverse("billing:tariff_list") + "#seller")
-    return _tariffs_page(request, seller_form=form, status=400)
+    saved = save_form(
+        request,
+        form,
+        lambda data: services.save_seller_profile(actor=request.user, **data),
+        success=_("The seller profile is saved."),
+        then=reverse("billing:tariff_list") + "#seller",
+    )
+    return saved or _tariffs_page(request, seller_form=form, status=400)
