@@ -1,10 +1,10 @@
 """Extensions and supplements: the team asks and withdraws, call managers decide."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -14,7 +14,7 @@ from allocations.awards.change_forms import ChangeDecisionForm, ChangeRequestFor
 from allocations.awards.member_services import LEADING_ROLES
 from allocations.awards.models import AllocationState, ChangeRequestState
 from allocations.core.permissions import Capability, capability_required
-from allocations.core.web import errors_to_messages
+from allocations.core.web import run_action, save_form
 
 
 @login_required
@@ -26,22 +26,23 @@ def change_request(request, pk: int):
     data = request.POST if request.method == "POST" else request.GET
     kind = kind_or_none(data.get("kind"))
     form = ChangeRequestForm(request.POST or None, allocation=allocation, kind=kind)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.request_change(
-                actor=request.user,
-                allocation_id=pk,
-                kind=form.cleaned_data["kind"],
-                justification=form.cleaned_data["justification"],
-                requested_end_date=form.cleaned_data.get("requested_end_date"),
-                requested_gpu_hours=form.cleaned_data.get("requested_gpu_hours") or 0,
-                now=timezone.now(),
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Your request was sent. A call manager will decide on it."))
-            return redirect("awards:allocation_detail", pk)
+    sent = save_form(
+        request,
+        form,
+        lambda data: services.request_change(
+            actor=request.user,
+            allocation_id=pk,
+            kind=data["kind"],
+            justification=data["justification"],
+            requested_end_date=data.get("requested_end_date"),
+            requested_gpu_hours=data.get("requested_gpu_hours") or 0,
+            now=timezone.now(),
+        ),
+        success=_("Your request was sent. A call manager will decide on it."),
+        then=reverse("awards:allocation_detail", args=[pk]),
+    )
+    if sent:
+        return sent
     return render(
         request,
         "awards/change_request_form.html",
@@ -57,14 +58,13 @@ def change_request(request, pk: int):
 @require_POST
 @login_required
 def change_withdraw(request, pk: int, change_pk: int):
-    try:
-        services.withdraw_change(
+    run_action(
+        request,
+        lambda: services.withdraw_change(
             actor=request.user, allocation_id=pk, change_id=change_pk, now=timezone.now()
-        )
-    except ValidationError as error:
-        errors_to_messages(request, error)
-    else:
-        messages.success(request, _("Your request was withdrawn."))
+        ),
+        success=_("Your request was withdrawn."),
+    )
     return redirect("awards:allocation_detail", pk)
 
 
@@ -78,32 +78,34 @@ def staff_change_list(request):
     return render(request, "awards/staff_change_list.html", {"page": page})
 
 
+def _decision_message(change) -> str:
+    if change.state == ChangeRequestState.APPROVED:
+        return _("Approved. The cluster gets the new limit in a few seconds.")
+    return _("Rejected. The team has been told why.")
+
+
 @capability_required(Capability.DECIDE)
 def change_decide(request, change_pk: int):
     change = change_selectors.change_for_user(user=request.user, pk=change_pk)
     form = ChangeDecisionForm(request.POST or None, change=change)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            decided = services.decide_change(
-                actor=request.user,
-                change_id=change_pk,
-                outcome=data["outcome"],
-                reason=data["reason"],
-                granted_gpu_hours=data.get("granted_gpu_hours"),
-                granted_end_date=data.get("granted_end_date"),
-                override=data["override"],
-                override_reason=data["override_reason"],
-                now=timezone.now(),
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            if decided.state == ChangeRequestState.APPROVED:
-                done = _("Approved. The cluster gets the new limit in a few seconds.")
-            else:
-                done = _("Rejected. The team has been told why.")
-            messages.success(request, done)
-            return redirect("awards:staff_change_list")
+    decided = save_form(
+        request,
+        form,
+        lambda data: services.decide_change(
+            actor=request.user,
+            change_id=change_pk,
+            outcome=data["outcome"],
+            reason=data["reason"],
+            granted_gpu_hours=data.get("granted_gpu_hours"),
+            granted_end_date=data.get("granted_end_date"),
+            override=data["override"],
+            override_reason=data["override_reason"],
+            now=timezone.now(),
+        ),
+        success=_decision_message,
+        then=reverse("awards:staff_change_list"),
+    )
+    if decided:
+        return decided
     context = change_selectors.decision_page(change=change)
     return render(request, "awards/change_decide.html", {**context, "form": form})

@@ -2,15 +2,13 @@
 reconcile runs and their findings. (The scheduler package itself has no views.)"""
 
 from django.conf import settings
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from allocations.core.permissions import Capability, capability_required
-from allocations.core.web import errors_to_messages, htmx_partial
+from allocations.core.web import htmx_partial, run_action
 from allocations.scheduler import reconcile
 from allocations.scheduler import selectors as scheduler_selectors
 from allocations.scheduler import services as scheduler_services
@@ -42,14 +40,13 @@ def sync_health(request):
 @require_POST
 @capability_required(Capability.OPERATE_SCHEDULER)
 def sync_retry(request, pk: int):
-    try:
-        account = scheduler_services.retry_now(actor=request.user, account_id=pk)
-    except ValidationError as error:
-        errors_to_messages(request, error)
-    else:
-        messages.success(
-            request, _("%(account)s is being sent to the scheduler again.") % {"account": account}
-        )
+    run_action(
+        request,
+        lambda: scheduler_services.retry_now(actor=request.user, account_id=pk),
+        success=lambda account: (
+            _("%(account)s is being sent to the scheduler again.") % {"account": account}
+        ),
+    )
     return redirect("awards:sync_health")
 
 
