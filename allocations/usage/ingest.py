@@ -15,8 +15,8 @@ Two ways to write, with the same result:
 - Any other database (SQLite on the embedded defaults): the plain ORM, row by row.
 Both run inside the caller's transaction: a failure anywhere leaves nothing behind.
 
-Most of the PostgreSQL time is the tables' own cost: four indexes on JobRecord, two on
-JobDay, four on UsageDaily, and a foreign-key check per reference at commit.
+Most of the PostgreSQL time is the tables' own cost: three indexes on JobRecord, two on
+JobDay and four on UsageDaily (see models.py for why no more).
 """
 
 import itertools

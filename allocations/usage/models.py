@@ -10,6 +10,12 @@ a run): their foreign keys carry no database constraint and no index of their ow
 composite index already leads with them. PostgreSQL would otherwise check every reference
 at commit, which cost a third of the ingestion time. Django still applies the on_delete
 rules, and ingestion writes only ids it has just read.
+
+JobRecord is indexed only for what reads it: the job's key (cluster, job id) and the
+roll-up's lookup by (cluster, account). Every page reads UsageDaily; no query lists job
+records by allocation or person, so no index serves one (an index by allocation cost an
+eighth of the ingestion time). Allocations are never deleted (they are PROTECTed and no
+service deletes one), so SET_NULL never has to find their jobs.
 """
 
 from django.conf import settings
@@ -44,7 +50,7 @@ class JobRecord(models.Model):
         on_delete=models.SET_NULL,
         related_name="jobs",
         db_constraint=False,
-        db_index=False,  # the (allocation, start_time) index leads with it
+        db_index=False,  # nothing reads job records by allocation (see the docstring)
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -67,7 +73,6 @@ class JobRecord(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["allocation", "start_time"]),
             models.Index(fields=["cluster", "account"]),
         ]
         verbose_name = _("job record")
