@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,6 +30,7 @@ from allocations.billing.models import (
     InvoiceState,
 )
 from allocations.core.audit import record
+from allocations.core.numbers import finite_decimal
 from allocations.core.permissions import Capability, require
 
 ZERO = Decimal("0")
@@ -58,13 +59,10 @@ def credit_amounts(*, line: InvoiceLine, quantity: Decimal, credited: dict | Non
 
 
 def _quantity(value) -> Decimal | None:
-    if isinstance(value, float):
-        value = str(value)
-    try:
-        quantity = value if isinstance(value, Decimal) else Decimal(str(value).strip() or "0")
-    except (InvalidOperation, TypeError, ValueError):
-        return None
-    return quantity if quantity.is_finite() else None
+    # An empty box credits nothing on that line.
+    if isinstance(value, str) and not value.strip():
+        return Decimal(0)
+    return finite_decimal(value)
 
 
 def _write(*, actor, invoice: Invoice, credits: list[Credit], reason: str, issue_date: date):

@@ -10,7 +10,7 @@ from a day after everything invoiced at it.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -32,15 +32,13 @@ from allocations.billing.models import (
 from allocations.billing.selectors import FINAL_STATES
 from allocations.calls.models import Resource, Track
 from allocations.core.audit import record
+from allocations.core.numbers import finite_decimal
 from allocations.core.permissions import Capability, require
 
 
 def _price(value) -> Decimal:
-    try:
-        price = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        price = None
-    if price is None or not price.is_finite():
+    price = finite_decimal(value)
+    if price is None:
         raise ValidationError({"price_per_gpu_hour": _("Enter the price as a number.")})
     if price < 0:
         raise ValidationError({"price_per_gpu_hour": _("The price cannot be negative.")})

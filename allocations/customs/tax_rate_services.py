@@ -3,7 +3,7 @@ for every code), used to estimate what a case relieves. Periods of the same kind
 never overlap; an open-ended rate is closed when a newer one starts."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from allocations.core.audit import record
+from allocations.core.numbers import finite_decimal
 from allocations.core.permissions import Capability, require
 from allocations.customs.checks import normalise_hs_code
 from allocations.customs.models import ImportTaxRate
@@ -20,11 +21,8 @@ RATE_GONE = _("This rate no longer exists.")
 
 
 def _rate(value) -> Decimal:
-    try:
-        rate = value if isinstance(value, Decimal) else Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        rate = None
-    if rate is None or not rate.is_finite():
+    rate = finite_decimal(value)
+    if rate is None:
         raise ValidationError({"rate": _("Enter the rate as a number.")})
     if not Decimal(0) <= rate < Decimal(1):
         raise ValidationError(
