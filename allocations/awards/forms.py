@@ -5,8 +5,9 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from allocations.awards.models import AllocationState, DecisionOutcome
+from allocations.core.forms import DateInput
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_WIDGET = DateInput()
 
 
 class ScreeningForm(forms.Form):

@@ -11,16 +11,10 @@ from allocations.accounts.models import OrganisationCategory
 from allocations.billing.exports import RegisterFilter
 from allocations.billing.models import SELLER_FIELDS, InvoiceState, SellerProfile
 from allocations.calls.models import Resource, Track
+from allocations.core.forms import DateInput, ValidityPeriodForm
 
 MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 MONTH_DOTTED_RE = re.compile(r"^\s*(\d{1,2})[./](\d{4})\s*$")
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class MonthInput(forms.TextInput):
@@ -67,7 +61,7 @@ def posted(request):
 # --- Tariffs, tracks, seller -------------------------------------------------------------
 
 
-class TariffForm(forms.Form):
+class TariffForm(ValidityPeriodForm):
     resource = forms.ModelChoiceField(
         label=_("Resource"), queryset=Resource.objects.order_by("name"), empty_label=None
     )
@@ -87,18 +81,6 @@ class TariffForm(forms.Form):
         widget=DateInput,
         help_text=_("Leave empty while the price holds; the day given is the first without it."),
     )
-
-    def __init__(self, *args, prefix_id="", **kwargs):
-        super().__init__(*args, **kwargs)
-        if prefix_id:
-            self.auto_id = f"id_{prefix_id}_%s"
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("valid_from"), data.get("valid_to")
-        if start and end and end <= start:
-            self.add_error("valid_to", _("The end must be after the start."))
-        return data
 
     @classmethod
     def initial_for(cls, tariff) -> dict:

@@ -7,6 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from allocations.core.forms import DateInput
 from allocations.customs.models import (
     AttachmentKind,
     CaseState,
@@ -15,7 +16,7 @@ from allocations.customs.models import (
     SerialStatus,
 )
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_WIDGET = DateInput()
 
 
 def _country_choices():

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from allocations.core.forms import DateInput, ValidityPeriodForm
 from allocations.customs.models import (
     AttachmentKind,
     ExclusionBasis,
@@ -14,19 +15,12 @@ from allocations.customs.models import (
 )
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
 def _country_choices():
     # A callable so that names follow the language of each request.
     return [(country.code, f"{country.name} ({country.code})") for country in countries]
 
 
-class RegimeForm(forms.Form):
+class RegimeForm(ValidityPeriodForm):
     code = forms.SlugField(
         label=_("Code"),
         max_length=40,
@@ -111,9 +105,6 @@ class RegimeForm(forms.Form):
                 "exempts_duty",
                 _("A regime exempts customs duty, import VAT or both: tick at least one."),
             )
-        start, end = data.get("valid_from"), data.get("valid_to")
-        if start and end and end <= start:
-            self.add_error("valid_to", _("The end must be after the start."))
         return data
 
     @classmethod
@@ -137,7 +128,7 @@ class GoodsPasteForm(forms.Form):
     )
 
 
-class TaxRateForm(forms.Form):
+class TaxRateForm(ValidityPeriodForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=ImportTaxRate.Kind.choices)
     hs_prefix = forms.CharField(
         label=_("HS code prefix"),
@@ -168,18 +159,6 @@ class TaxRateForm(forms.Form):
         max_length=255,
         help_text=_("Where the rate comes from, e.g. the tariff line or the law."),
     )
-
-    def __init__(self, *args, prefix_id="", **kwargs):
-        super().__init__(*args, **kwargs)
-        if prefix_id:
-            self.auto_id = f"id_{prefix_id}_%s"
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("valid_from"), data.get("valid_to")
-        if start and end and end <= start:
-            self.add_error("valid_to", _("The end must be after the start."))
-        return data
 
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)

@@ -3,7 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+from allocations.core.forms import DateInput
+
+DATE_WIDGET = DateInput()
 
 
 class PeriodForm(forms.Form):
